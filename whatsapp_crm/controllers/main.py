@@ -1,0 +1,59 @@
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from ..models.whatsapp_crm_webhook_event import MAX_BODY_BYTES
+
+_logger = logging.getLogger(__name__)
+
+
+class WhatsappCrmWebhook(http.Controller):
+    """Meta's webhook: a GET handshake, then signed POSTs of events."""
+
+    @http.route(
+        "/whatsapp_crm/webhook",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def webhook_verify(self, **params):
+        mode = params.get("hub.mode")
+        token = params.get("hub.verify_token")
+        challenge = params.get("hub.challenge", "")
+        Account = request.env["whatsapp.crm.account"].sudo()
+        if mode == "subscribe" and token and Account.search_count([("verify_token", "=", token)]):
+            return request.make_response(challenge, headers=[("Content-Type", "text/plain")])
+        _logger.warning("WhatsApp webhook handshake refused (mode=%s)", mode)
+        return request.make_response("Forbidden", status=403)
+
+    @http.route(
+        "/whatsapp_crm/webhook",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def webhook_receive(self):
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
+            return request.make_response("Payload Too Large", status=413)
+        raw_body = httprequest.get_data(cache=False)
+        if len(raw_body) > MAX_BODY_BYTES:
+            return request.make_response("Payload Too Large", status=413)
+        Event = request.env["whatsapp.crm.webhook.event"].sudo()
+        status, event = Event._receive(raw_body, httprequest.headers.get("X-Hub-Signature-256"))
+        if status != 200:
+            return request.make_response("Forbidden", status=status)
+        # The event is durable before Meta hears 200; processing errors stay on it.
+        request.env.cr.commit()
+        if event:
+            try:
+                event._process_with_retries()
+            except Exception:
+                request.env.cr.rollback()
+                _logger.exception("WhatsApp event %s left for the retry job", event.id)
+        return request.make_json_response({"status": "received"})

@@ -15,6 +15,7 @@ _logger = logging.getLogger(__name__)
 SECRET_FIELDS = ("access_token", "app_secret")
 
 DEFAULT_MEDIA_MAX_BYTES = 25 * 1024 * 1024
+API_TIMEOUT_SECONDS = 20
 
 
 def _secret_box():
@@ -180,6 +181,8 @@ class WhatsappCrmAccount(models.Model):
             waba_id=self.waba_id,
             base_url=self.api_base_url,
             api_version=self.api_version,
+            # A single number: Odoo's test HTTP guard cannot compare (connect, read) tuples.
+            timeout=API_TIMEOUT_SECONDS,
         )
 
     def _signature_matches(self, raw_body, signature_header):

@@ -60,7 +60,7 @@ class WhatsappCrmMessage(models.Model):
         message = self.create(self._inbound_values(item, account, conversation))
         conversation._register_inbound(message.timestamp)
         if account.create_lead and conversation.partner_id:
-            conversation._ensure_lead(referral=item.referral and item.referral.raw)
+            conversation._ensure_lead(referral=item.referral and item.raw.get("referral"))
         message.lead_id = conversation.lead_id
         if message.media_id:
             message._fetch_media()
@@ -91,7 +91,7 @@ class WhatsappCrmMessage(models.Model):
             "forwarded": bool(
                 item.context and (item.context.forwarded or item.context.frequently_forwarded)
             ),
-            "referral": item.referral.raw if item.referral else False,
+            "referral": item.raw.get("referral") if item.referral else False,
             "payload": item.raw,
         }
         if item.errors:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 
 from ..lib import webhook
@@ -128,8 +128,10 @@ class WhatsappCrmWebhookEvent(models.Model):
     # Processing
     # ------------------------------------------------------------------
 
-    def _process_with_retries(self, auto_commit=True):
+    def _process_with_retries(self, auto_commit=None):
         """Process each event in its own transaction, replaying on concurrency errors."""
+        if auto_commit is None:
+            auto_commit = not modules.module.current_test
         for event_id in self.ids:
             for attempt in range(1, CONCURRENCY_ATTEMPTS + 1):
                 try:

@@ -1,0 +1,7 @@
+from . import test_webhook_security
+from . import test_inbound_messages
+from . import test_inbound_matching
+from . import test_statuses
+from . import test_events
+from . import test_accounts
+from . import test_multicompany

@@ -1,0 +1,71 @@
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tools import mute_logger
+
+from .common import WhatsappCrmCase, tagged
+
+WA_ID = "5511987654321"
+INBOUND = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message_inbound.WhatsappCrmMessage"
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookEvents(WhatsappCrmCase):
+    @mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_webhook_event")
+    def test_processing_failure_keeps_the_event_in_error_with_its_traceback(self):
+        with patch(f"{INBOUND}._process_inbound", side_effect=RuntimeError("database on fire")):
+            response = self.post_payload(self.inbound_payload(WA_ID))
+        self.assertEqual(response.status_code, 200)  # stored: Meta must not resend it
+        event = self.events()
+        self.assertEqual(event.state, "error")
+        self.assertIn("Traceback", event.error)
+        self.assertIn("database on fire", event.error)
+        self.assertEqual(event.attempts, 1)
+        self.assertFalse(self.messages_of(WA_ID))
+
+        # The scheduled action retries it once the backoff has passed.
+        event.processed_at = "2000-01-01 00:00:00"
+        self.env["whatsapp.crm.webhook.event"]._cron_process_pending()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(event.attempts, 2)
+        self.assertEqual(len(self.messages_of(WA_ID)), 1)
+
+    @mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_webhook_event")
+    def test_one_failing_item_does_not_lose_the_others(self):
+        messages = [
+            self.inbound_message(WA_ID, type="text", text={"body": "good"}),
+            self.inbound_message("5511900001111", type="text", text={"body": "bad"}),
+        ]
+        payload = self.inbound_payload(WA_ID, messages=messages)
+        original = type(self.env["whatsapp.crm.message"])._process_inbound
+
+        def fail_for_one_customer(model, item, account):
+            if item.from_wa_id == "5511900001111":
+                raise ValueError("bad customer")
+            return original(model, item, account)
+
+        with patch(f"{INBOUND}._process_inbound", fail_for_one_customer):
+            self.post_ok(payload)
+        self.assertEqual(self.messages_of(WA_ID).body, "good")
+        self.assertEqual(self.events().state, "error")
+        self.env["whatsapp.crm.webhook.event"].search([]).action_replay()
+        self.assertEqual(self.events().state, "done")
+        self.assertEqual(self.messages_of("5511900001111").body, "bad")
+        self.assertEqual(len(self.messages_of(WA_ID)), 1)
+
+    @mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_webhook_event")
+    def test_cron_gives_up_after_the_maximum_attempts(self):
+        with patch(f"{INBOUND}._process_inbound", side_effect=RuntimeError("always")):
+            self.post_ok(self.inbound_payload(WA_ID))
+            event = self.events()
+            for _attempt in range(10):
+                event.processed_at = "2000-01-01 00:00:00"
+                self.env["whatsapp.crm.webhook.event"]._cron_process_pending()
+        self.assertEqual(event.attempts, 6)
+        self.assertEqual(event.state, "error")
+
+    def test_only_managers_can_replay(self):
+        self.post_ok(self.inbound_payload(WA_ID))
+        event = self.events()
+        with self.assertRaises(UserError):
+            event.with_user(self.salesperson_1).action_replay()

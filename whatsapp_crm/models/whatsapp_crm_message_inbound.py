@@ -175,9 +175,13 @@ class WhatsappCrmMessage(models.Model):
         if sniffed in FORBIDDEN_MIME_TYPES or declared in FORBIDDEN_MIME_TYPES:
             raise ValueError(f"MIME type {sniffed} refused")
         family = declared.split("/")[0]
-        if family in ("image", "video") and sniffed != "application/octet-stream":
-            if sniffed.split("/")[0] != family:
-                raise ValueError(f"content is {sniffed}, not {declared}")
+        sniffed_family = sniffed.split("/")[0]
+        if (
+            family in ("image", "video")
+            and sniffed != "application/octet-stream"
+            and sniffed_family != family
+        ):
+            raise ValueError(f"content is {sniffed}, not {declared}")
         return declared
 
     def _media_file_name(self, mime_type):

@@ -22,7 +22,10 @@ def envelope(changes, waba_id):
     return {
         "object": "whatsapp_business_account",
         "entry": [
-            {"id": waba_id, "changes": [{"field": field, "value": value} for field, value in changes]}
+            {
+                "id": waba_id,
+                "changes": [{"field": field, "value": value} for field, value in changes],
+            }
         ],
     }
 

@@ -6,7 +6,9 @@ WA_ID = "5511987654321"
 @tagged("post_install", "-at_install")
 class TestInboundMessages(WhatsappCrmCase):
     def test_first_text_creates_contact_conversation_lead_and_chatter(self):
-        self.post_ok(self.inbound_payload(WA_ID, name="Ana Lima", text={"body": "Is SO042 shipped?"}))
+        self.post_ok(
+            self.inbound_payload(WA_ID, name="Ana Lima", text={"body": "Is SO042 shipped?"})
+        )
         message = self.messages_of(WA_ID)
         self.assertRecordValues(
             message,
@@ -76,7 +78,8 @@ class TestInboundMessages(WhatsappCrmCase):
             "button": {"button": {"payload": "STOP_PROMO", "text": "Stop promotions"}},
             "reaction": {"reaction": {"message_id": "wamid.OUT1", "emoji": "👍"}},
             "order": {"order": {"catalog_id": "c1", "product_items": [
-                {"product_retailer_id": "sku1", "quantity": 2, "item_price": 10, "currency": "BRL"}]}},
+                {"product_retailer_id": "sku1", "quantity": 2, "item_price": 10,
+                 "currency": "BRL"}]}},
             "system": {"system": {"body": "User changed number", "type": "user_changed_number",
                                   "wa_id": "5511900000000"}},
             "unsupported": {"errors": [{"code": 131051, "title": "Message type unknown"}]},

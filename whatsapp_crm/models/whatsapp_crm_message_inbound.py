@@ -229,9 +229,14 @@ class WhatsappCrmMessage(models.Model):
                 author_id=self.partner_id.id,
                 message_type="comment",
                 subtype_xmlid="whatsapp_crm.mt_whatsapp_message",
-                attachment_ids=self.attachment_ids.ids,
             )
-            mail_message.sudo().whatsapp_crm_message_id = self.id
+            # Linked afterwards: message_post only takes composer attachments.
+            mail_message.sudo().write(
+                {
+                    "whatsapp_crm_message_id": self.id,
+                    "attachment_ids": [fields.Command.link(a.id) for a in self.attachment_ids],
+                }
+            )
 
 
 class WhatsappCrmConversationInbound(models.Model):

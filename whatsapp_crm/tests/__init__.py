@@ -5,3 +5,4 @@ from . import test_statuses
 from . import test_events
 from . import test_accounts
 from . import test_multicompany
+from . import test_media

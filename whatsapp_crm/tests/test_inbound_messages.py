@@ -1,3 +1,5 @@
+from odoo.tools import mute_logger
+
 from .common import WhatsappCrmCase, envelope, new_wamid, tagged
 
 WA_ID = "5511987654321"
@@ -59,6 +61,7 @@ class TestInboundMessages(WhatsappCrmCase):
         self.assertNotIn("<b>", posted.body)
         self.assertIn("&lt;script&gt;", posted.body)
 
+    @mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_message_inbound")
     def test_every_message_type_is_stored(self):
         samples = {
             "text": {"text": {"body": "hi"}},

@@ -1,0 +1,21 @@
+"""Meta WhatsApp Cloud API simulator (independent of the whatsapp_crm addon).
+
+Usage::
+
+    from tests.simulator import Account, Simulator, SimulatorConfig
+
+    sim = Simulator(SimulatorConfig(accounts=[Account(webhook_url="http://127.0.0.1:8069/...")]))
+    sim.start()          # port 0 -> ephemeral; see sim.base_url
+    ...
+    sim.stop()
+
+CLI: ``python3 -m tests.simulator --port 8790 --config sim.json [--script demo]``.
+"""
+
+from .config import Account, SimulatorConfig
+from .customers import ScriptRunner
+from .errors import GraphError
+from .server import Simulator
+from .webhooks import sign
+
+__all__ = ["Account", "GraphError", "ScriptRunner", "Simulator", "SimulatorConfig", "sign"]

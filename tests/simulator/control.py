@@ -1,0 +1,217 @@
+"""Control operations (Python API; also exposed over HTTP under /_sim/)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+from typing import Any
+
+from .errors import GraphError
+from .inbound import MEDIA_TYPES, build_message
+from .media import Media, sample_file
+from .templates import _invalid
+from .webhooks import envelope, messages_value
+
+FAULT_KINDS = {"http_500", "timeout", "drop_response", "graph_error"}
+
+
+class ControlMixin:
+    """Mixed into the simulator; relies on SimulatorCore attributes."""
+
+    # --------------------------------------------------------------- customers
+    def customer_sends(self, wa_id: str | dict | None = None, text: str | None = None, *,
+                       wait: bool = True, **fields: Any) -> dict[str, Any]:
+        """A customer writes to the business. ``sim.customer_sends("5511...", "hi")`` or
+        ``sim.customer_sends({"from": ..., "type": "image", "caption": ...})``."""
+        spec: dict[str, Any] = dict(wa_id) if isinstance(wa_id, dict) else {}
+        if isinstance(wa_id, str):
+            spec["from"] = wa_id
+        if text is not None:
+            spec["text"] = text
+        spec.update(fields)
+        if spec.pop("async", False):
+            wait = False
+        sender = str(spec.get("from") or "").lstrip("+")
+        if not sender.isdigit():
+            raise GraphError(131009, "'from' must be the customer's wa_id (digits).")
+        account = self.account(spec.get("phone_number_id"))
+        msg_type = str(spec.get("type") or "text")
+        spec["type"] = msg_type
+        now = self.clock.now()
+        with self._lock:
+            customer = self.register_customer(sender, spec.get("name"), spec.get("phone"))
+            customer["last_inbound"][account.phone_number_id] = now
+            name = customer["name"] or f"Customer {sender[-4:]}"
+        wamid = self.new_wamid(sender)
+        media_info = None
+        if msg_type in MEDIA_TYPES:
+            if spec.get("data_base64"):
+                data = base64.b64decode(spec["data_base64"])
+                mime = spec.get("mime_type") or "application/octet-stream"
+            else:
+                data, mime = sample_file(msg_type, voice=bool(spec.get("voice")),
+                                         text=spec.get("caption") or "Simulated document",
+                                         mime=spec.get("mime_type"))
+            media = self.media.add(Media(id=self.new_id(), owner=account.phone_number_id,
+                                         mime_type=mime, data=data,
+                                         filename=spec.get("filename"), created=now))
+            media_info = {"id": media.id, "mime_type": mime, "sha256": media.sha256_b64}
+            if spec.get("media_url"):
+                media_info["url"] = f"{self.base_url}/_media/{media.id}"
+        message = build_message(spec, wamid=wamid, wa_id=sender, timestamp=int(now),
+                                business_number=account.display_phone_number, media=media_info)
+        with self._lock:
+            self.inbound[wamid] = {"id": wamid, "from": sender, "type": msg_type,
+                                   "phone_number_id": account.phone_number_id,
+                                   "message": message, "timestamp": now, "read": False}
+        value = messages_value(account, contacts=[{"profile": {"name": name}, "wa_id": sender}],
+                               messages=[message])
+        payload = envelope(account.waba_id, "messages", value)
+        self.log(f"inbound {msg_type} from {sender} {wamid}")
+        future = self.sender.submit(account, payload, kind=f"inbound:{msg_type}")
+        result: dict[str, Any] = {"wamid": wamid, "message": message}
+        if media_info:
+            result["media_id"] = media_info["id"]
+        if wait:
+            delivery = future.result(timeout=self.config.webhook_timeout
+                                     * (self.config.webhook_retries + 1) + 60)
+            result["delivery"] = {"status_code": delivery["status_code"],
+                                  "attempts": delivery["attempts"]}
+        else:
+            result["delivery"] = None
+        return result
+
+    def user_preference(self, wa_id: str, value: str = "stop",
+                        phone_number_id: str | None = None) -> dict[str, Any]:
+        if value not in ("stop", "resume", "signup"):
+            raise GraphError(131009, "value must be 'stop', 'resume' or 'signup'.")
+        account = self.account(phone_number_id)
+        with self._lock:
+            customer = self.register_customer(str(wa_id))
+            customer["opted_out"] = value == "stop"
+        detail = {"stop": "User requested to stop marketing messages",
+                  "resume": "User requested to resume marketing messages",
+                  "signup": "User signed up for marketing messages"}[value]
+        pref = {"wa_id": str(wa_id), "detail": detail, "category": "marketing_messages",
+                "value": value, "timestamp": self.now_ts()}
+        contact = {"wa_id": str(wa_id)}
+        if customer.get("name"):
+            contact["profile"] = {"name": customer["name"]}
+        payload = envelope(account.waba_id, "user_preferences",
+                           messages_value(account, contacts=[contact], user_preferences=[pref]))
+        delivery = self.sender.submit(account, payload, kind="user_preferences").result()
+        return {"wa_id": str(wa_id), "value": value,
+                "delivery": {"status_code": delivery["status_code"],
+                             "attempts": delivery["attempts"]}}
+
+    def send_webhook(self, payload: dict[str, Any], account: str | None = None,
+                     signature: str | None = None, wait: bool = True) -> dict[str, Any]:
+        if signature not in (None, "bad", "missing"):
+            raise GraphError(131009, "signature must be 'bad', 'missing' or null.")
+        acc = self.account(account)
+        future = self.sender.submit(acc, payload, kind="custom", signature=signature)
+        if not wait:
+            return {"queued": True}
+        delivery = future.result()
+        return {"status_code": delivery["status_code"], "attempts": delivery["attempts"]}
+
+    # ------------------------------------------------------------------ faults
+    def inject_fault(self, kind: str, count: int = 1, path: str | None = None,
+                     code: int | None = None, delay: float | None = None,
+                     status: int | None = None) -> dict[str, Any]:
+        if kind not in FAULT_KINDS:
+            raise GraphError(131009, f"kind must be one of {sorted(FAULT_KINDS)}.")
+        fault = {"kind": kind, "remaining": int(count), "path": path,
+                 "regex": re.compile(path) if path else None,
+                 "code": int(code) if code is not None else 131000,
+                 "delay": float(delay) if delay is not None else 2.0, "status": status}
+        with self._lock:
+            self.faults.append(fault)
+        return {k: v for k, v in fault.items() if k != "regex"}
+
+    def take_fault(self, path: str) -> dict[str, Any] | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault["remaining"] > 0 and (fault["regex"] is None
+                                               or fault["regex"].search(path)):
+                    fault["remaining"] -= 1
+                    return dict(fault)
+            self.faults = [f for f in self.faults if f["remaining"] > 0]
+        return None
+
+    def webhook_faults(self, duplicate: int | None = None, reorder: bool | None = None,
+                       batch: bool | None = None,
+                       batch_window: float | None = None) -> dict[str, Any]:
+        with self._lock:
+            if duplicate is not None:
+                self.sender.duplicate_next = int(duplicate)
+            if reorder is not None:
+                self.reorder = bool(reorder)
+            if batch_window is not None:
+                self.batch_window = float(batch_window)
+            if batch is not None:
+                self.batch = bool(batch)
+            return {"duplicate": self.sender.duplicate_next, "reorder": self.reorder,
+                    "batch": self.batch, "batch_window": self.batch_window}
+
+    # ---------------------------------------------------------------- journals
+    def record_request(self, entry: dict[str, Any], accepted: bool) -> None:
+        with self._lock:
+            journal = self._accepted if accepted else self._rejected
+            journal.append(entry)
+            if len(journal) > self.config.journal_limit:
+                del journal[: len(journal) - self.config.journal_limit]
+
+    def requests(self, path: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            items = list(self._accepted)
+        return [copy.deepcopy(r) for r in items if path is None or path in r["path"]]
+
+    def rejected(self, path: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            items = list(self._rejected)
+        return [copy.deepcopy(r) for r in items if path is None or path in r["path"]]
+
+    def webhooks(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.sender.records() if kind is None or r["kind"].startswith(kind)]
+
+    def message(self, wamid: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self.messages.get(wamid) or self.inbound.get(wamid)
+            return copy.deepcopy(record) if record else None
+
+    def customer(self, wa_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self.customers.get(wa_id)
+            return copy.deepcopy(record) if record else None
+
+    # ------------------------------------------------------------------- misc
+    def advance_clock(self, seconds: float) -> float:
+        now = self.clock.advance(float(seconds))
+        self.log(f"clock advanced by {seconds}s")
+        return now
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def seed_template(self, template: dict[str, Any], waba_id: str | None = None,
+                      notify: bool = False) -> dict[str, Any]:
+        if not isinstance(template, dict) or not template.get("name") \
+                or not template.get("language"):
+            raise _invalid("A seeded template needs at least name and language.")
+        waba = str(waba_id or template.get("waba_id") or self.config.accounts[0].waba_id)
+        tpl = self.templates.add(waba, template, status=template.get("status", "APPROVED"))
+        if notify:
+            self.set_template_status(tpl["id"], tpl["status"])
+        return dict(tpl)
+
+    def reset(self) -> None:
+        self.scheduler.clear()
+        with self._lock:
+            self.sender.clear()
+            self.media.clear()
+            self.templates.clear()
+            self.clock.reset()
+            self._init_state()
+        self.log("state reset")

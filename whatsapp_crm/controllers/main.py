@@ -41,7 +41,9 @@ class WhatsappCrmWebhook(http.Controller):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_BODY_BYTES:
             return request.make_response("Payload Too Large", status=413)
-        raw_body = httprequest.get_data(cache=False)
+        # Cached: Odoo replays the request on a serialization failure and must
+        # read the same body again.
+        raw_body = httprequest.get_data()
         if len(raw_body) > MAX_BODY_BYTES:
             return request.make_response("Payload Too Large", status=413)
         # Records are created by the system user: the signature, not a login, vouches for them.

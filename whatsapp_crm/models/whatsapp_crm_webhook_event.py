@@ -102,6 +102,16 @@ class WhatsappCrmWebhookEvent(models.Model):
     def _store(self, raw_body, account):
         """Insert the event once; a duplicate body returns an empty recordset."""
         payload_hash = hashlib.sha256(raw_body).hexdigest()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                event_id = self._insert_event(raw_body, payload_hash, account)
+        except (pg_errors.SerializationFailure, pg_errors.UniqueViolation):
+            # The same body, committed by another worker after our snapshot began.
+            return self.browse()
+        return self.browse(event_id) if event_id else self.browse()
+
+    @api.model
+    def _insert_event(self, raw_body, payload_hash, account):
         self.env.cr.execute(
             """
             INSERT INTO whatsapp_crm_webhook_event
@@ -120,9 +130,10 @@ class WhatsappCrmWebhookEvent(models.Model):
                 self.env.uid,
                 self.env.uid,
             ],
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
-        return self.browse(row[0]) if row else self.browse()
+        return row[0] if row else None
 
     # ------------------------------------------------------------------
     # Processing
@@ -133,22 +144,60 @@ class WhatsappCrmWebhookEvent(models.Model):
         if auto_commit is None:
             auto_commit = not modules.module.current_test
         for event_id in self.ids:
-            for attempt in range(1, CONCURRENCY_ATTEMPTS + 1):
-                try:
-                    self.browse(event_id)._process_locked()
-                    if auto_commit:
-                        self.env.cr.commit()
-                    break
-                except CONCURRENCY_ERRORS as error:
-                    if not auto_commit:
-                        raise
-                    self.env.cr.rollback()
-                    _logger.info(
-                        "WhatsApp event %s: concurrent update (%s), attempt %d",
-                        event_id,
-                        type(error).__name__,
-                        attempt,
-                    )
+            event = self.browse(event_id)
+            lock_keys = event._customer_lock_keys() if auto_commit else []
+            event._lock_customers(lock_keys)
+            try:
+                for attempt in range(1, CONCURRENCY_ATTEMPTS + 1):
+                    try:
+                        event._process_locked()
+                        if auto_commit:
+                            self.env.cr.commit()
+                        break
+                    except CONCURRENCY_ERRORS as error:
+                        if not auto_commit:
+                            raise
+                        self.env.cr.rollback()
+                        _logger.info(
+                            "WhatsApp event %s: concurrent update (%s), attempt %d",
+                            event_id,
+                            type(error).__name__,
+                            attempt,
+                        )
+            finally:
+                event._unlock_customers(lock_keys)
+
+    def _customer_lock_keys(self):
+        """Advisory lock keys of the customers who wrote in this event, sorted."""
+        self.ensure_one()
+        try:
+            payload = webhook.parse_payload(self.payload.encode())
+        except webhook.MalformedPayload:
+            return []
+        keys = set()
+        for item in payload.iter_events():
+            sender = getattr(item, "from_wa_id", None) or getattr(item, "from_user_id", None)
+            if isinstance(item, webhook.InboundMessage) and sender:
+                digest = hashlib.sha256(f"whatsapp_crm:{item.phone_number_id}:{sender}".encode())
+                keys.add(int.from_bytes(digest.digest()[:8], "big", signed=True))
+        return sorted(keys)
+
+    def _lock_customers(self, keys):
+        """Serialise workers on the same customers before the processing snapshot.
+
+        Session-level locks outlive the commit that follows, so the processing
+        transaction starts after the other worker committed and sees its rows:
+        no duplicate contact, and no serialization failure to replay.
+        """
+        if not keys:
+            return
+        for key in keys:
+            self.env.cr.execute("SELECT pg_advisory_lock(%s)", [key])
+        self.env.cr.commit()
+
+    def _unlock_customers(self, keys):
+        for key in reversed(keys):
+            self.env.cr.execute("SELECT pg_advisory_unlock(%s)", [key])
 
     def _process_locked(self):
         self.ensure_one()

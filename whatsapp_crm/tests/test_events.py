@@ -48,7 +48,7 @@ class TestWebhookEvents(WhatsappCrmCase):
             self.post_ok(payload)
         self.assertEqual(self.messages_of(WA_ID).body, "good")
         self.assertEqual(self.events().state, "error")
-        self.env["whatsapp.crm.webhook.event"].search([]).action_replay()
+        self.events().action_replay()
         self.assertEqual(self.events().state, "done")
         self.assertEqual(self.messages_of("5511900001111").body, "bad")
         self.assertEqual(len(self.messages_of(WA_ID)), 1)

@@ -67,6 +67,12 @@ def _wait_for(predicate, timeout=30.0, interval=0.2):
     raise AssertionError("condition not met in time")
 
 
+def _wait_all_events_processed(odoo, account_id):
+    """Webhooks are answered first and processed by the cron worker right after."""
+    pending = [("account_id", "=", account_id), ("state", "=", "pending")]
+    _wait_for(lambda: _count(odoo, "whatsapp.crm.webhook.event", pending) == 0)
+
+
 def test_customer_text_and_image_reach_the_lead(odoo, simulator, sim_account, wa_account):
     wa_id = _new_wa_id()
     simulator.customer_sends(wa_id, name="Rosa Quintana", type="text",
@@ -109,6 +115,7 @@ def test_the_same_payload_posted_concurrently_is_stored_once(odoo, odoo_url, sim
             lambda _i: _signed_post(odoo_url, sim_account.app_secret, payload).status_code,
             range(WORKERS)))
     assert statuses == [200] * WORKERS
+    _wait_all_events_processed(odoo, wa_account)
     assert _count(odoo, "whatsapp.crm.message", [("wamid", "=", wamid)]) == 1
     assert _count(odoo, "whatsapp.crm.webhook.event", [("account_id", "=", wa_account)]) == 1
 
@@ -128,9 +135,10 @@ def test_one_wamid_in_concurrent_rebatched_payloads_is_stored_once(odoo, odoo_ur
             lambda payload: _signed_post(odoo_url, sim_account.app_secret, payload).status_code,
             payloads))
     assert statuses == [200] * WORKERS
+    _wait_all_events_processed(odoo, wa_account)
     assert _count(odoo, "whatsapp.crm.message", [("wamid", "=", shared)]) == 1
     domain = [("account_id", "=", wa_account), ("conversation_id.wa_id", "=", wa_id)]
-    _wait_for(lambda: _count(odoo, "whatsapp.crm.message", domain) == WORKERS + 1)
+    assert _count(odoo, "whatsapp.crm.message", domain) == WORKERS + 1
     events = odoo.call("whatsapp.crm.webhook.event", "search_read",
                        [("account_id", "=", wa_account)], ["state"])
     assert [event["state"] for event in events] == ["done"] * WORKERS
@@ -149,6 +157,7 @@ def test_first_messages_of_a_new_customer_in_parallel_make_one_contact_and_lead(
             lambda payload: _signed_post(odoo_url, sim_account.app_secret, payload).status_code,
             payloads))
     assert statuses == [200] * WORKERS
+    _wait_all_events_processed(odoo, wa_account)
     domain = [("account_id", "=", wa_account), ("conversation_id.wa_id", "=", wa_id)]
     assert _count(odoo, "whatsapp.crm.message", domain) == WORKERS
     assert _count(odoo, "whatsapp.crm.conversation",

@@ -52,11 +52,7 @@ class WhatsappCrmWebhook(http.Controller):
         if status != 200:
             return request.make_response("Forbidden", status=status)
         # The event is durable before Meta hears 200; processing errors stay on it.
-        request.env.cr.commit()
+        request.env.cr.commit()  # pylint: disable=invalid-commit
         if event:
-            try:
-                event._process_with_retries()
-            except Exception:
-                request.env.cr.rollback()
-                _logger.exception("WhatsApp event %s left for the retry job", event.id)
+            event._dispatch()
         return request.make_json_response({"status": "received"})

@@ -41,8 +41,9 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
-def load_keys(config_value: str | None, environ: Mapping[str, str] = os.environ) -> list[str]:
+def load_keys(config_value: str | None, environ: Mapping[str, str] | None = None) -> list[str]:
     """Keys from odoo.conf (wins) or the environment; first = current key."""
+    environ = os.environ if environ is None else environ
     raw = config_value if config_value and config_value.strip() else environ.get(ENV_VAR, "")
     keys = [key.strip() for key in (raw or "").split(",") if key.strip()]
     return list(dict.fromkeys(keys))
@@ -68,7 +69,7 @@ class SecretBox:
         self._key_count = len(fernets)
 
     @classmethod
-    def from_config(cls, config_value: str | None, environ=os.environ) -> SecretBox:
+    def from_config(cls, config_value: str | None, environ=None) -> SecretBox:
         return cls(load_keys(config_value, environ))
 
     def __repr__(self) -> str:

@@ -20,7 +20,7 @@ class WhatsappCrmConversation(models.Model):
     profile_name = fields.Char(help="Name the customer set in WhatsApp.")
     partner_id = fields.Many2one("res.partner", string="Contact", index=True, tracking=True)
     lead_id = fields.Many2one(
-        "crm.lead", string="Lead", index="btree_not_null", tracking=True, ondelete="set null"
+        "crm.lead", index="btree_not_null", tracking=True, ondelete="set null"
     )
     user_id = fields.Many2one(
         "res.users", string="Assigned To", index="btree_not_null", tracking=True
@@ -45,9 +45,7 @@ class WhatsappCrmConversation(models.Model):
         readonly=True,
         help="Free-form messages are allowed until 24 hours after the customer's last message.",
     )
-    window_open = fields.Boolean(
-        string="Window Open", compute="_compute_window_open", search="_search_window_open"
-    )
+    window_open = fields.Boolean(compute="_compute_window_open", search="_search_window_open")
     whatsapp_message_ids = fields.One2many(
         "whatsapp.crm.message", "conversation_id", string="WhatsApp Messages"
     )

@@ -219,24 +219,31 @@ class WhatsappCrmMessage(models.Model):
         return Markup('<div class="o_whatsapp_crm_body">%s%s</div>') % (header, text)
 
     def _post_inbound_to_chatter(self):
+        """Show the message in the chatter of its lead and contact.
+
+        Created directly, like a log: no follower gets an e-mail for every
+        WhatsApp message (the inbox notifies the assigned agent instead).
+        """
         self.ensure_one()
         body = self._chatter_body()
-        for record in (self.lead_id, self.partner_id):
-            if not record:
-                continue
-            mail_message = record.with_context(mail_create_nosubscribe=True).message_post(
-                body=body,
-                author_id=self.partner_id.id,
-                message_type="comment",
-                subtype_xmlid="whatsapp_crm.mt_whatsapp_message",
-            )
-            # Linked afterwards: message_post only takes composer attachments.
-            mail_message.sudo().write(
+        subtype = self.env.ref("whatsapp_crm.mt_whatsapp_message")
+        attachments = [fields.Command.link(attachment.id) for attachment in self.attachment_ids]
+        self.env["mail.message"].sudo().create(
+            [
                 {
+                    "model": record._name,
+                    "res_id": record.id,
+                    "body": body,
+                    "author_id": self.partner_id.id,
+                    "message_type": "comment",
+                    "subtype_id": subtype.id,
                     "whatsapp_crm_message_id": self.id,
-                    "attachment_ids": [fields.Command.link(a.id) for a in self.attachment_ids],
+                    "attachment_ids": attachments,
                 }
-            )
+                for record in (self.lead_id, self.partner_id)
+                if record
+            ]
+        )
 
 
 class WhatsappCrmConversationInbound(models.Model):

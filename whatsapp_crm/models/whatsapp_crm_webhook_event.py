@@ -24,6 +24,7 @@ CONCURRENCY_ATTEMPTS = 4
 MAX_ATTEMPTS = 6
 # Meta batches at most 3 MB; anything far larger is not Meta.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+PROCESSING_PARAM = "whatsapp_crm.webhook_processing"
 
 
 class WhatsappCrmWebhookEvent(models.Model):
@@ -95,7 +96,7 @@ class WhatsappCrmWebhookEvent(models.Model):
             accounts = Account.search([("waba_id", "in", list(waba_ids))])
         if not accounts and not phone_ids and not waba_ids:
             # Unreadable body: only a valid signature tells whether Meta sent it.
-            accounts = Account.search([])
+            accounts = Account.search([("app_secret_encrypted", "!=", False)])
         return accounts
 
     @api.model
@@ -139,6 +140,22 @@ class WhatsappCrmWebhookEvent(models.Model):
     # Processing
     # ------------------------------------------------------------------
 
+    def _dispatch(self):
+        """Process now, or wake the cron worker so that Meta gets its 200 at once.
+
+        `deferred` (the default) keeps the request path to verify, store, commit
+        and answer, as Meta asks; `inline` processes in the request itself.
+        """
+        mode = self.env["ir.config_parameter"].sudo().get_param(PROCESSING_PARAM, "deferred")
+        if mode == "inline":
+            try:
+                self._process_with_retries()
+            except Exception:
+                self.env.cr.rollback()
+                _logger.exception("WhatsApp events %s left for the retry job", self.ids)
+            return
+        self.env.ref("whatsapp_crm.ir_cron_process_webhook_events").sudo()._trigger()
+
     def _process_with_retries(self, auto_commit=None):
         """Process each event in its own transaction, replaying on concurrency errors."""
         if auto_commit is None:
@@ -152,7 +169,8 @@ class WhatsappCrmWebhookEvent(models.Model):
                     try:
                         event._process_locked()
                         if auto_commit:
-                            self.env.cr.commit()
+                            # One transaction per event: a failure never undoes another.
+                            self.env.cr.commit()  # pylint: disable=invalid-commit
                         break
                     except CONCURRENCY_ERRORS as error:
                         if not auto_commit:
@@ -193,7 +211,8 @@ class WhatsappCrmWebhookEvent(models.Model):
             return
         for key in keys:
             self.env.cr.execute("SELECT pg_advisory_lock(%s)", [key])
-        self.env.cr.commit()
+        # Ends the transaction whose snapshot predates the lock.
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _unlock_customers(self, keys):
         for key in reversed(keys):
@@ -257,28 +276,26 @@ class WhatsappCrmWebhookEvent(models.Model):
         )
 
     @api.model
-    def _cron_process_pending(self, batch_size=200):
-        """Retry events left pending (a crashed worker) or in error, with backoff."""
+    def _cron_process_pending(self, batch_size=100):
+        """Process new events in arrival order, then retry failed ones with backoff."""
+        events = self.search([("state", "=", "pending")], order="id", limit=batch_size)
+        if len(events) < batch_size:
+            events |= self._due_for_retry(batch_size - len(events))
+        events._process_with_retries()
+        if not modules.module.current_test:
+            remaining = self.search_count([("state", "=", "pending")])
+            self.env["ir.cron"]._commit_progress(len(events), remaining=remaining)
+
+    @api.model
+    def _due_for_retry(self, limit):
         now = fields.Datetime.now()
-        events = self.search(
-            [
-                "|",
-                "&",
-                ("state", "=", "pending"),
-                ("received_at", "<", now - timedelta(minutes=1)),
-                "&",
-                ("state", "=", "error"),
-                ("attempts", "<", MAX_ATTEMPTS),
-            ],
-            order="id",
-            limit=batch_size,
+        failed = self.search(
+            [("state", "=", "error"), ("attempts", "<", MAX_ATTEMPTS)], order="id", limit=limit
         )
-        due = events.filtered(
-            lambda event: event.state == "pending"
-            or not event.processed_at
+        return failed.filtered(
+            lambda event: not event.processed_at
             or event.processed_at < now - timedelta(minutes=2**event.attempts)
         )
-        due._process_with_retries()
 
     def action_replay(self):
         """A manager's replay: process again, whatever the attempts so far."""

@@ -40,6 +40,8 @@ class WhatsappCrmCase(HttpCase):
             cls.startClassPatcher(
                 patch.dict(config.options, {crypto.CONFIG_OPTION: crypto.generate_key()})
             )
+        # Process in the request, so that a test reads the result of its own POST.
+        cls.env["ir.config_parameter"].set_param("whatsapp_crm.webhook_processing", "inline")
         cls.company = cls.env.company
         cls.team = cls.env["crm.team"].create({"name": "WhatsApp Team"})
         cls.salesperson_1 = cls._new_salesperson("wa_sales_1", "Salesperson One")

@@ -64,6 +64,22 @@ class TestWebhookEvents(WhatsappCrmCase):
         self.assertEqual(event.attempts, 6)
         self.assertEqual(event.state, "error")
 
+    def test_deferred_mode_answers_first_and_the_cron_processes(self):
+        self.env["ir.config_parameter"].set_param("whatsapp_crm.webhook_processing", "deferred")
+        cron = self.env.ref("whatsapp_crm.ir_cron_process_webhook_events")
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.post_ok(self.inbound_payload(WA_ID, text={"body": "later"}))
+        event = self.events()
+        self.assertEqual(event.state, "pending")
+        self.assertFalse(self.messages_of(WA_ID))
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers_before + 1,
+        )
+        self.env["whatsapp.crm.webhook.event"]._cron_process_pending()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(self.messages_of(WA_ID).body, "later")
+
     def test_only_managers_can_replay(self):
         self.post_ok(self.inbound_payload(WA_ID))
         event = self.events()

@@ -1,0 +1,1 @@
+"""Pure Python helpers of whatsapp_crm_ai (no `odoo` import)."""

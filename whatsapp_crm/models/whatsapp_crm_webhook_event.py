@@ -281,10 +281,15 @@ class WhatsappCrmWebhookEvent(models.Model):
         events = self.search([("state", "=", "pending")], order="id", limit=batch_size)
         if len(events) < batch_size:
             events |= self._due_for_retry(batch_size - len(events))
-        events._process_with_retries()
-        if not modules.module.current_test:
+        for event in events:
+            event._process_with_retries()
+            if modules.module.current_test:
+                continue
+            # Stay inside the cron's time budget; the runner calls again while
+            # events remain, instead of the worker being killed mid-batch.
             remaining = self.search_count([("state", "=", "pending")])
-            self.env["ir.cron"]._commit_progress(len(events), remaining=remaining)
+            if self.env["ir.cron"]._commit_progress(1, remaining=remaining) <= 0:
+                break
 
     @api.model
     def _due_for_retry(self, limit):

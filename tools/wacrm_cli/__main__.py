@@ -1,0 +1,73 @@
+"""The project's command line: ``test``, ``run`` (the demo) and ``bench``.
+
+Odoo 19.0 is found through the environment variable ODOO_PATH, else /opt/odoo19.
+Only the standard library and ``requests`` are used, so the tool runs with the
+same Python as Odoo.
+
+    python3 tools/wacrm.py test [--only lint,unit,simulator,odoo,integration] [--keep-db]
+    python3 tools/wacrm.py run [--port 8069] [--sim-port 8070] [--reset] [--interval 8]
+    python3 tools/wacrm.py bench [--count 1000] [--concurrency 16] [--drain-timeout 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+from .bench import cmd_bench
+from .demo import DEMO_DB, cmd_run
+from .processes import raise_interrupt, stop_all_children
+from .project import WacrmError, say
+from .testing import SUITES, cmd_test
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wacrm", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    test = sub.add_parser("test", help="lint, unit, simulator, Odoo and integration tests")
+    test.add_argument("--only", help=f"comma-separated suites among {','.join(SUITES)}")
+    test.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
+    test.add_argument("--odoo-tags", help="--test-tags for odoo-bin (default: the addons)")
+    test.set_defaults(func=cmd_test)
+
+    run = sub.add_parser("run", help="the demo: Odoo + the simulator writing as customers")
+    run.add_argument("--port", type=int, default=8069, help="Odoo HTTP port (8069)")
+    run.add_argument("--sim-port", type=int, default=8070, help="simulator port (8070)")
+    run.add_argument("--reset", action="store_true", help=f"drop and recreate {DEMO_DB}")
+    run.add_argument("--interval", type=float, default=8,
+                     help="seconds between two customer messages (8)")
+    run.set_defaults(func=cmd_run)
+
+    bench = sub.add_parser("bench", help="flood the webhook of a throwaway server")
+    bench.add_argument("--count", type=int, default=1000, help="requests per route (1000)")
+    bench.add_argument("--concurrency", type=int, default=16, help="client threads (16)")
+    bench.add_argument("--customers", type=int, default=500, help="distinct senders (500)")
+    bench.add_argument("--drain-timeout", type=float, default=600,
+                       help="seconds to wait for the messages to be processed (600)")
+    bench.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # SIGINT explicitly too: a shell starting us in the background ignores it by default
+    signal.signal(signal.SIGINT, raise_interrupt)
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        return args.func(args)
+    except WacrmError as exc:
+        say(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        stop_all_children()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

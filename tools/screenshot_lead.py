@@ -51,9 +51,10 @@ def busiest_whatsapp_lead(rpc: OdooRpc) -> int:
 
 def log_in(browser, url, db, login, password):
     browser.get(f"{url}/web/login?db={db}")
-    browser.find_element(By.NAME, "login").send_keys(login)
-    browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait = WebDriverWait(browser, 60)
+    wait.until(expected_conditions.element_to_be_clickable((By.ID, "login"))).send_keys(login)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form.oe_login_form button[type=submit]").click()
     WebDriverWait(browser, 60).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".o_main_navbar")))
 

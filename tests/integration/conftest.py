@@ -74,11 +74,18 @@ def sim_account(odoo_url):
 
 
 @pytest.fixture
-def simulator(sim_account):
+def simulator_config_overrides() -> dict:
+    """SimulatorConfig fields a test module wants changed (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def simulator(sim_account, simulator_config_overrides):
     """The Cloud API simulator, in-process on a free port, serving sim_account."""
     from tests.simulator import Simulator, SimulatorConfig
 
-    sim = Simulator(SimulatorConfig(accounts=[sim_account], port=0))
+    sim = Simulator(SimulatorConfig(accounts=[sim_account], port=0,
+                                    **simulator_config_overrides))
     sim.start()
     try:
         yield sim

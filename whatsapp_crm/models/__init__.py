@@ -7,3 +7,15 @@ from . import mail_message
 from . import res_partner
 from . import crm_lead
 from . import whatsapp_crm_message_inbound
+from . import whatsapp_crm_template
+from . import whatsapp_crm_template_button
+from . import whatsapp_crm_template_variable
+from . import whatsapp_crm_template_meta
+from . import whatsapp_crm_message_outbound
+from . import whatsapp_crm_message_chatter
+from . import whatsapp_crm_conversation_read
+from . import ir_actions_server
+from . import whatsapp_crm_consent_log
+from . import whatsapp_crm_consent_keyword
+from . import res_partner_consent
+from . import whatsapp_crm_message_consent

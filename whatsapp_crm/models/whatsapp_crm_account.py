@@ -182,7 +182,11 @@ class WhatsappCrmAccount(models.Model):
             base_url=self.api_base_url,
             api_version=self.api_version,
             # A single number: Odoo's test HTTP guard cannot compare (connect, read) tuples.
-            timeout=API_TIMEOUT_SECONDS,
+            timeout=float(
+                self.env["ir.config_parameter"].sudo().get_param(
+                    "whatsapp_crm.api_timeout_seconds", API_TIMEOUT_SECONDS
+                )
+            ),
         )
 
     def _signature_matches(self, raw_body, signature_header):
@@ -232,3 +236,29 @@ class WhatsappCrmAccount(models.Model):
         action["domain"] = [("account_id", "=", self.id)]
         action["context"] = {"default_account_id": self.id}
         return action
+
+    # Message templates: see whatsapp_crm_template_meta.py
+    template_ids = fields.One2many("whatsapp.crm.template", "account_id")
+    template_count = fields.Integer(compute="_compute_template_count")
+
+    def _compute_template_count(self):
+        counts = dict(self.env["whatsapp.crm.template"]._read_group(
+            [("account_id", "in", self.ids)], ["account_id"], ["__count"]))
+        for account in self:
+            account.template_count = counts.get(account, 0)
+
+    def action_view_templates(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "whatsapp_crm.whatsapp_crm_template_action")
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"default_account_id": self.id}
+        return action
+
+    def action_sync_from_meta(self):
+        """Bring every message template of the accounts from Meta."""
+        return self.env["whatsapp.crm.template"]._action_sync_accounts(self)
+
+    @api.model
+    def _cron_sync_templates(self):
+        self.env["whatsapp.crm.template"]._cron_sync_accounts()

@@ -164,14 +164,7 @@ class WhatsappCrmMessage(models.Model):
 
     @api.model
     def _process_user_preference(self, item, account):
-        partner = self.env["res.partner"].sudo()._whatsapp_find(item.wa_id, account)
-        if partner:
-            partner._message_log(
-                body=self.env._(
-                    "WhatsApp marketing preference changed to %(value)s.", value=item.value
-                )
-            )
-        return True
+        return self.env["res.partner"].sudo()._whatsapp_process_user_preference(item, account)
 
     @api.model
     def _process_account_update(self, item, account):
@@ -187,18 +180,7 @@ class WhatsappCrmMessage(models.Model):
 
     @api.model
     def _process_template_update(self, item, account):
-        # Templates are synced by a later module version; keep a trace on the account.
-        account._message_log(
-            body=self.env._(
-                "Template update from Meta for %(name)s: %(detail)s",
-                name=getattr(item, "name", "") or "",
-                detail=getattr(item, "event", None)
-                or getattr(item, "new_quality", None)
-                or getattr(item, "new_category", None)
-                or "",
-            )
-        )
-        return True
+        return self.env["whatsapp.crm.template"].sudo()._process_meta_update(item, account)
 
     # ------------------------------------------------------------------
     # Statuses
@@ -258,6 +240,8 @@ class WhatsappCrmMessage(models.Model):
             values["state"] = new_state
         if values:
             self.write(values)
+            if "state" in values:
+                self._refresh_chatter()
         return bool(values)
 
     def _reconcile_statuses(self):

@@ -2,10 +2,7 @@ import logging
 import mimetypes
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
-from odoo.tools import plaintext2html
 from odoo.tools.mimetypes import guess_mimetype
 
 from ..lib import errors as api_errors
@@ -65,6 +62,7 @@ class WhatsappCrmMessage(models.Model):
         if message.media_id:
             message._fetch_media()
         message._post_inbound_to_chatter()
+        message._apply_consent_keywords()
         return True
 
     @api.model
@@ -200,51 +198,6 @@ class WhatsappCrmMessage(models.Model):
         for message in pending:
             message._fetch_media()
             self.env["ir.cron"]._commit_progress(1)
-
-    # ------------------------------------------------------------------
-    # Chatter
-    # ------------------------------------------------------------------
-
-    def _chatter_body(self):
-        self.ensure_one()
-        label = dict(MESSAGE_TYPES).get(self.message_type, self.message_type)
-        text = plaintext2html(self.body or "")  # escapes the customer's text
-        header = Markup('<span class="fa fa-whatsapp" title="WhatsApp"></span> ')
-        if self.message_type != "text":
-            header += Markup("<em>%s</em> ") % label
-        if self.reply_to_id:
-            header += Markup("<em>%s</em> ") % self.env._(
-                "(replying to: %(quote)s)", quote=(self.reply_to_id.body or "")[:60]
-            )
-        return Markup('<div class="o_whatsapp_crm_body">%s%s</div>') % (header, text)
-
-    def _post_inbound_to_chatter(self):
-        """Show the message in the chatter of its lead and contact.
-
-        Created directly, like a log: no follower gets an e-mail for every
-        WhatsApp message (the inbox notifies the assigned agent instead).
-        """
-        self.ensure_one()
-        body = self._chatter_body()
-        subtype = self.env.ref("whatsapp_crm.mt_whatsapp_message")
-        attachments = [fields.Command.link(attachment.id) for attachment in self.attachment_ids]
-        self.env["mail.message"].sudo().create(
-            [
-                {
-                    "model": record._name,
-                    "res_id": record.id,
-                    "body": body,
-                    "author_id": self.partner_id.id,
-                    "message_type": "comment",
-                    "subtype_id": subtype.id,
-                    "whatsapp_crm_message_id": self.id,
-                    "attachment_ids": attachments,
-                }
-                for record in (self.lead_id, self.partner_id)
-                if record
-            ]
-        )
-
 
 class WhatsappCrmConversationInbound(models.Model):
     _inherit = "whatsapp.crm.conversation"

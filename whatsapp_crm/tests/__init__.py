@@ -6,3 +6,6 @@ from . import test_events
 from . import test_accounts
 from . import test_multicompany
 from . import test_media
+from . import test_consent
+from . import test_outbound
+from . import test_templates

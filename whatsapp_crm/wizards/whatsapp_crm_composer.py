@@ -1,0 +1,270 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import interactive, phone
+
+MEDIA_TYPE_BY_FAMILY = {"image": "image", "video": "video", "audio": "audio"}
+
+
+class WhatsappCrmComposer(models.TransientModel):
+    """Free-form WhatsApp messages from a lead, a contact or a conversation."""
+
+    _name = "whatsapp.crm.composer"
+    _description = "Send a WhatsApp Message"
+
+    res_model = fields.Char(required=True)
+    res_ids = fields.Json(required=True)
+    account_id = fields.Many2one(
+        "whatsapp.crm.account",
+        required=True,
+        default=lambda self: self.env["whatsapp.crm.account"].search(
+            [("company_id", "in", self.env.companies.ids)], limit=1
+        ),
+    )
+    conversation_id = fields.Many2one(
+        "whatsapp.crm.conversation", compute="_compute_conversation_id"
+    )
+    recipient_count = fields.Integer(compute="_compute_conversation_id")
+    window_open = fields.Boolean(related="conversation_id.window_open")
+    window_expires_at = fields.Datetime(related="conversation_id.window_expires_at")
+    body = fields.Text()
+    attachment_ids = fields.Many2many("ir.attachment", string="Files")
+    reply_to_id = fields.Many2one(
+        "whatsapp.crm.message",
+        domain="[('conversation_id', '=', conversation_id), ('direction', '=', 'in')]",
+    )
+    use_template = fields.Boolean(
+        compute="_compute_use_template", store=True, readonly=False,
+        help="Outside the 24-hour window, only approved templates can be sent.",
+    )
+    template_id = fields.Many2one(
+        "whatsapp.crm.template",
+        domain="[('account_id', '=', account_id), ('status', '=', 'approved')]",
+    )
+    template_preview = fields.Text(compute="_compute_template_preview")
+    interactive_kind = fields.Selection(
+        [("none", "Plain Message"), ("buttons", "Reply Buttons"), ("list", "List")],
+        string="Answers", default="none", required=True,
+        help="Let the customer answer with a tap; the answer is stored on the message.",
+    )
+    button_titles = fields.Text(help="One button per line, at most 3, 20 characters each.")
+    list_button = fields.Char(string="List Button Label")
+    list_rows = fields.Text(help="One row per line: title | optional description (10 rows).")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        context = self.env.context
+        if "res_model" in fields_list and not values.get("res_model"):
+            values["res_model"] = context.get("active_model")
+        if "res_ids" in fields_list and not values.get("res_ids"):
+            values["res_ids"] = context.get("active_ids") or (
+                [context["active_id"]] if context.get("active_id") else []
+            )
+        return values
+
+    @api.depends("res_model", "res_ids", "account_id")
+    def _compute_conversation_id(self):
+        for composer in self:
+            records = composer._records()
+            composer.recipient_count = len(records)
+            composer.conversation_id = (
+                composer._existing_conversation(records) if len(records) == 1 else False
+            )
+
+    @api.depends("conversation_id", "recipient_count")
+    def _compute_use_template(self):
+        for composer in self:
+            composer.use_template = composer.recipient_count != 1 or not composer.window_open
+
+    @api.depends("template_id", "res_ids")
+    def _compute_template_preview(self):
+        for composer in self:
+            records = composer._records()
+            composer.template_preview = False
+            if composer.template_id and len(records) == 1:
+                target = composer._template_target(records, composer.template_id)
+                try:
+                    composer.template_preview = composer.template_id._preview(target)
+                except UserError as error:
+                    composer.template_preview = str(error)
+
+    def _template_target(self, record, template):
+        """The record whose fields fill the template: itself, or its lead or contact."""
+        if not template.model or record._name == template.model:
+            return record
+        conversation = self._existing_conversation(record)
+        for candidate in (conversation.lead_id, conversation.partner_id,
+                          getattr(record, "partner_id", None)):
+            if candidate and candidate._name == template.model:
+                return candidate
+        return record
+
+    def _records(self):
+        if not self.res_model or not self.res_ids:
+            return self.env["res.partner"]
+        return self.env[self.res_model].browse(self.res_ids).exists()
+
+    def _existing_conversation(self, record):
+        Conversation = self.env["whatsapp.crm.conversation"]
+        if record._name == "whatsapp.crm.conversation":
+            return record
+        domain = [("account_id", "=", self.account_id.id)]
+        if record._name == "crm.lead":
+            conversation = Conversation.search(domain + [("lead_id", "=", record.id)], limit=1)
+            if conversation or not record.partner_id:
+                return conversation
+            record = record.partner_id
+        partner = self._partner_of(record)
+        if partner:
+            return Conversation.search(
+                domain + [("partner_id", "child_of", partner.commercial_partner_id.id)],
+                order="last_inbound_at desc",
+                limit=1,
+            )
+        return Conversation
+
+    @staticmethod
+    def _partner_of(record):
+        """The contact behind any record with a phone number: itself, or its partner_id."""
+        if record._name == "res.partner":
+            return record
+        partner = record["partner_id"] if "partner_id" in record._fields else None
+        return partner if partner and partner._name == "res.partner" else None
+
+    def _conversation_for(self, record):
+        """The record's conversation, or a new one from its phone number."""
+        conversation = self._existing_conversation(record)
+        if conversation:
+            return conversation
+        partner = self._partner_of(record)
+        number = (record["phone"] if "phone" in record._fields else None) or (
+            partner.phone if partner else None
+        )
+        country_record = record["country_id"] if "country_id" in record._fields else None
+        country = (
+            country_record or (partner and partner.country_id) or self.env.company.country_id
+        ).code
+        try:
+            wa_id = phone.to_wa_id(number or "", country)
+        except phone.InvalidPhoneNumber:
+            raise UserError(self.env._(
+                "%(record)s has no valid phone number for WhatsApp.",
+                record=record.display_name,
+            )) from None
+        if not partner:
+            raise UserError(self.env._(
+                "%(record)s has no contact to write to.", record=record.display_name
+            ))
+        return self.env["whatsapp.crm.conversation"].sudo().create({
+            "account_id": self.account_id.id,
+            "wa_id": wa_id,
+            "partner_id": partner.id,
+            "lead_id": record.id if record._name == "crm.lead" else False,
+        })
+
+    def action_send(self):
+        self.ensure_one()
+        if self.use_template and not self.template_id:
+            raise UserError(self.env._("Choose an approved template."))
+        if not self.use_template and not self.body and not self.attachment_ids:
+            raise UserError(self.env._("Write a message or attach a file."))
+        messages = self.env["whatsapp.crm.message"]
+        for record in self._records():
+            conversation = self._conversation_for(record)
+            messages |= self._send_to(conversation, record)
+        return {"type": "ir.actions.act_window_close"}
+
+    def _send_template(self, conversation, record):
+        template = self.template_id
+        template._check_sendable(conversation.partner_id)
+        target = self._template_target(record, template)
+        header_media = {} if template.header_type in ("image", "video", "document") else None
+        if header_media is not None and not self.attachment_ids:
+            raise UserError(self.env._(
+                "The template %(name)s needs a file for its header: attach one.",
+                name=template.display_name,
+            ))
+        payload = {
+            "type": "template",
+            "template": {
+                "name": template.name,
+                "language": {"code": template.language},
+                "components": template._send_components(target, header_media=header_media),
+            },
+        }
+        message = self.env["whatsapp.crm.message"]._queue_outbound(
+            conversation,
+            payload,
+            message_type="template",
+            body=template._preview(target),
+            attachments=self.attachment_ids[:1] if header_media is not None else None,
+            template_category=template.category,
+        )
+        message.template_id = template
+        return message
+
+    def _send_to(self, conversation, record=None):
+        if self.use_template:
+            return self._send_template(conversation, record or conversation)
+        Message = self.env["whatsapp.crm.message"]
+        reply_to = self.reply_to_id if self.reply_to_id.conversation_id == conversation else None
+        if not self.attachment_ids and self.interactive_kind != "none":
+            return self._send_interactive(conversation, reply_to)
+        if not self.attachment_ids:
+            payload = {"type": "text", "text": {"body": self.body, "preview_url": True}}
+            return Message._queue_outbound(
+                conversation, payload, message_type="text", body=self.body, reply_to=reply_to
+            )
+        messages = Message
+        caption = self.body
+        for attachment in self.attachment_ids:
+            media_type = self._media_type(attachment)
+            media = {}
+            with_caption = bool(caption) and media_type in ("image", "video", "document")
+            if with_caption:
+                media["caption"] = caption
+            if media_type == "document":
+                media["filename"] = attachment.name
+            if media_type == "audio" and "ogg" in (attachment.mimetype or ""):
+                media["voice"] = True
+            messages |= Message._queue_outbound(
+                conversation,
+                {"type": media_type, media_type: media},
+                message_type=media_type,
+                body=media.get("caption") or attachment.name,
+                attachments=attachment,
+                reply_to=reply_to,
+            )
+            if with_caption:
+                caption = ""  # the text goes with the first file that can carry it
+            reply_to = None
+        if caption:
+            messages |= Message._queue_outbound(
+                conversation, {"type": "text", "text": {"body": caption}},
+                message_type="text", body=caption,
+            )
+        return messages
+
+    def _send_interactive(self, conversation, reply_to):
+        try:
+            if self.interactive_kind == "buttons":
+                options = [t for t in (self.button_titles or "").splitlines() if t.strip()]
+                built = interactive.reply_buttons(self.body, options)
+            else:
+                rows = interactive.parse_rows(self.list_rows)
+                options = [title for title, _description in rows]
+                built = interactive.list_message(self.body, self.list_button, rows)
+        except ValueError as error:
+            raise UserError(self.env._("This interactive message cannot be sent: %(reason)s",
+                                       reason=error)) from error
+        summary = "\n".join([self.body or "", *(f"[{option.strip()}]" for option in options)])
+        return self.env["whatsapp.crm.message"]._queue_outbound(
+            conversation, {"type": "interactive", "interactive": built},
+            message_type="interactive", body=summary, reply_to=reply_to,
+        )
+
+    @staticmethod
+    def _media_type(attachment):
+        family = (attachment.mimetype or "").split("/")[0]
+        return MEDIA_TYPE_BY_FAMILY.get(family, "document")

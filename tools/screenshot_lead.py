@@ -15,29 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.browser import log_in, new_browser, wait_for  # noqa: E402
 from tests.odoo_rpc import OdooRpc  # noqa: E402
-
-CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1440,960", "--lang=en-US",
-)
-
-
-def new_browser(chromium="/usr/bin/chromium", chromedriver="/usr/bin/chromedriver"):
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(chromedriver), options=options)
 
 
 def busiest_whatsapp_lead(rpc: OdooRpc) -> int:
@@ -47,16 +28,6 @@ def busiest_whatsapp_lead(rpc: OdooRpc) -> int:
     if not conversations:
         raise SystemExit("no lead has a WhatsApp conversation yet: let the demo run a minute")
     return conversations[0]["lead_id"][0]
-
-
-def log_in(browser, url, db, login, password):
-    browser.get(f"{url}/web/login?db={db}")
-    wait = WebDriverWait(browser, 60)
-    wait.until(expected_conditions.element_to_be_clickable((By.ID, "login"))).send_keys(login)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "form.oe_login_form button[type=submit]").click()
-    WebDriverWait(browser, 60).until(
-        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".o_main_navbar")))
 
 
 def main(argv=None) -> int:
@@ -76,8 +47,7 @@ def main(argv=None) -> int:
     try:
         log_in(browser, args.url, args.db, args.login, args.password)
         browser.get(f"{args.url}/odoo/crm/{lead_id}")
-        WebDriverWait(browser, 60).until(expected_conditions.presence_of_element_located(
-            (By.CSS_SELECTOR, ".o_whatsapp_crm_body")))
+        wait_for(browser, ".o_whatsapp_crm_body")
         time.sleep(1)  # let images and avatars finish painting; not a timing assertion
         png = browser.get_screenshot_as_png()
     finally:

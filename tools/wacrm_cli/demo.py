@@ -78,23 +78,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     if pg_db_exists(DEMO_DB):
         states = module_states(DEMO_DB, addons)
         missing = [a for a in addons if states.get(a) != "installed"]
+    # A demo database made by an older checkout is upgraded to the code at hand.
     if missing:
-        log_path = ARTIFACTS / "demo-install.log"
-        log_path.unlink(missing_ok=True)
-        say(f"installing {', '.join(missing)} with demo data into {DEMO_DB} "
-            f"(about a minute; log: {log_path})")
-        proc = spawn(odoo.command(DEMO_DB, "-i", ",".join(missing), "--with-demo",
-                                  "--stop-after-init", f"--data-dir={data_dir}",
-                                  f"--http-port={free_port()}", f"--gevent-port={free_port()}",
-                                  "--http-interface=127.0.0.1"), log_path, env=env)
-        try:
-            rc = run_with_progress(proc, log_path, "install", ODOO_TEST_TIMEOUT)
-        finally:
-            stop(proc, "install")
-        states = module_states(DEMO_DB, addons)
-        if rc != 0 or any(states.get(a) != "installed" for a in addons):
-            raise WacrmError(f"installing the demo failed (exit code {rc}); last log lines:\n"
-                             f"{log_tail(log_path)}\nTry again with --reset.")
+        mode = ("-i", ",".join(missing), "--with-demo")
+        say(f"installing {', '.join(missing)} with demo data into {DEMO_DB} (about a minute)")
+    else:
+        mode = ("-u", ",".join(addons))
+        say(f"updating {', '.join(addons)} in {DEMO_DB}")
+    log_path = ARTIFACTS / "demo-install.log"
+    log_path.unlink(missing_ok=True)
+    say(f"   log: {log_path}")
+    proc = spawn(odoo.command(DEMO_DB, *mode,
+                              "--stop-after-init", f"--data-dir={data_dir}",
+                              f"--http-port={free_port()}", f"--gevent-port={free_port()}",
+                              "--http-interface=127.0.0.1"), log_path, env=env)
+    try:
+        rc = run_with_progress(proc, log_path, "install", ODOO_TEST_TIMEOUT)
+    finally:
+        stop(proc, "install")
+    states = module_states(DEMO_DB, addons)
+    if rc != 0 or any(states.get(a) != "installed" for a in addons):
+        raise WacrmError(f"installing the demo failed (exit code {rc}); last log lines:\n"
+                         f"{log_tail(log_path)}\nTry again with --reset.")
 
     odoo_url = f"http://127.0.0.1:{args.port}"
     sim_url = f"http://127.0.0.1:{args.sim_port}"

@@ -305,3 +305,26 @@ class TestInteractiveAndReactions(WhatsappCrmSimulatorCase):
         self._send_queue()
         sent = self.sent_requests()[0]["json"]
         self.assertEqual(sent["reaction"], {"message_id": self.inbound.wamid, "emoji": "❤️"})
+
+
+@tagged("post_install", "-at_install")
+class TestComposerOnSeveralLeads(WhatsappCrmSimulatorCase):
+    def test_list_action_sends_to_open_windows_and_reports_the_others(self):
+        open_lead = self.customer_writes("5511922220001", name="Aberta", text="oi").lead_id
+        closed = self.customer_writes("5511922220002", name="Fechada", text="oi")
+        closed.conversation_id.window_expires_at = "2020-01-01 00:00:00"
+        no_phone = self.env["crm.lead"].create({"name": "Sem telefone"})
+        leads = open_lead | closed.lead_id | no_phone
+        composer = Form(self.env["whatsapp.crm.composer"].with_context(
+            active_model="crm.lead", active_ids=leads.ids))
+        composer.account_id = self.sim_line
+        composer.use_template = False
+        composer.body = "Promoção relâmpago hoje"
+        result = composer.save().action_send()
+        self.assertEqual(result["params"]["title"], "1 of 3 WhatsApp messages queued")
+        self.assertIn("Fechada", result["params"]["message"])
+        self.assertIn("Sem telefone", result["params"]["message"])
+        self.env.flush_all()
+        self.env["whatsapp.crm.message"]._cron_send_queue()
+        sent = self.sent_requests()
+        self.assertEqual([r["json"]["to"] for r in sent], ["+5511922220001"])

@@ -169,11 +169,34 @@ class WhatsappCrmComposer(models.TransientModel):
             raise UserError(self.env._("Choose an approved template."))
         if not self.use_template and not self.body and not self.attachment_ids:
             raise UserError(self.env._("Write a message or attach a file."))
-        messages = self.env["whatsapp.crm.message"]
-        for record in self._records():
-            conversation = self._conversation_for(record)
-            messages |= self._send_to(conversation, record)
-        return {"type": "ir.actions.act_window_close"}
+        records = self._records()
+        if len(records) == 1:
+            self._send_to(self._conversation_for(records), records)
+            return {"type": "ir.actions.act_window_close"}
+        # Several recipients: one who can't be reached must not stop the others.
+        skipped = []
+        for record in records:
+            try:
+                with self.env.cr.savepoint():
+                    self._send_to(self._conversation_for(record), record)
+            except UserError as error:
+                skipped.append(f"{record.display_name}: {error.args[0]}")
+        if not skipped:
+            return {"type": "ir.actions.act_window_close"}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._(
+                    "%(sent)s of %(total)s WhatsApp messages queued",
+                    sent=len(records) - len(skipped), total=len(records),
+                ),
+                "message": "\n".join(skipped),
+                "type": "warning",
+                "sticky": True,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
     def _send_template(self, conversation, record):
         template = self.template_id

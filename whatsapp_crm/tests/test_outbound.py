@@ -328,3 +328,23 @@ class TestComposerOnSeveralLeads(WhatsappCrmSimulatorCase):
         self.env["whatsapp.crm.message"]._cron_send_queue()
         sent = self.sent_requests()
         self.assertEqual([r["json"]["to"] for r in sent], ["+5511922220001"])
+
+
+@tagged("post_install", "-at_install")
+class TestMetaOptOutError(WhatsappCrmSimulatorCase):
+    @mute_logger(OUTBOUND_LOGGER)
+    def test_error_131050_records_the_opt_out(self):
+        inbound = self.customer_writes("5511911110000", name="Paula", text="oi")
+        partner = inbound.partner_id
+        partner.whatsapp_opt_in = "opted_in"
+        self.simulator.inject_fault("graph_error", count=1, code=131050, path="/messages")
+        composer = Form(self.env["whatsapp.crm.composer"].with_context(
+            active_model="crm.lead", active_ids=inbound.lead_id.ids))
+        composer.account_id = self.sim_line
+        composer.use_template = False
+        composer.body = "Oferta"
+        composer.save().action_send()
+        self.env.flush_all()
+        self.env["whatsapp.crm.message"]._cron_send_queue()
+        self.assertEqual(partner.whatsapp_opt_in, "opted_out")
+        self.assertEqual(partner.whatsapp_consent_log_ids[:1].source, "meta_error")

@@ -8,12 +8,13 @@ ifdef ODOO_PATH
 export ODOO_PATH
 endif
 
-.PHONY: help run test bench lint
+.PHONY: help run test bench bench-reports lint
 
 help:
 	@echo "make run    demo: Odoo on :8069 with the Cloud API simulator writing as customers"
 	@echo "make test   lint, unit, simulator, Odoo and integration tests (throwaway database)"
 	@echo "make bench  webhook throughput and latency, then the processing drain (throwaway server)"
+	@echo "make bench-reports  inbox, forms and reports timed on 200,000 messages (throwaway db)"
 	@echo "make lint   ruff and pylint-odoo only"
 
 run:
@@ -24,6 +25,9 @@ test:
 
 bench:
 	$(WACRM) bench $(ARGS)
+
+bench-reports:
+	$(WACRM) bench-reports $(ARGS)
 
 lint:
 	$(WACRM) test --only lint $(ARGS)

@@ -7,6 +7,7 @@ simulator receives the message. Screenshots land in artifacts/.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,10 @@ def test_salesperson_replies_from_the_lead_chatter(odoo, odoo_url, simulator, wa
         ["lead_id"]))
     lead_id = conversation[0]["lead_id"][0]
 
-    log_in(browser, odoo_url, odoo.db, odoo.login, odoo.password)
-    browser.get(f"{odoo_url}/odoo/crm/{lead_id}")
+    # With --workers, only the gevent port serves the web client's websocket.
+    web_url = os.environ.get("WACRM_ODOO_GEVENT_URL") or odoo_url
+    log_in(browser, web_url, odoo.db, odoo.login, odoo.password)
+    browser.get(f"{web_url}/odoo/crm/{lead_id}")
     inbound = wait_for(browser, ".o_whatsapp_crm_in")
     assert "¿me mandan el catálogo?" in inbound.text
     ARTIFACTS.mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ same Python as Odoo.
     python3 tools/wacrm.py test [--only lint,unit,simulator,odoo,integration] [--keep-db]
     python3 tools/wacrm.py run [--port 8069] [--sim-port 8070] [--reset] [--interval 8]
     python3 tools/wacrm.py bench [--count 1000] [--concurrency 16] [--drain-timeout 600]
+    python3 tools/wacrm.py bench-reports [--messages 200000] [--conversations 20000]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from .bench import cmd_bench
+from .bench_reports import cmd_bench_reports
 from .demo import DEMO_DB, cmd_run
 from .processes import raise_interrupt, stop_all_children
 from .project import WacrmError, say
@@ -49,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds to wait for the messages to be processed (600)")
     bench.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
     bench.set_defaults(func=cmd_bench)
+
+    reports = sub.add_parser("bench-reports", help="time the inbox, forms and reports on 200k "
+                             "messages (throwaway server)")
+    reports.add_argument("--conversations", type=int, default=20_000)
+    reports.add_argument("--messages", type=int, default=200_000)
+    reports.add_argument("--big", type=int, default=5_000,
+                         help="messages of the longest conversation (5000)")
+    reports.add_argument("--runs", type=int, default=5, help="timed calls per measure (5)")
+    reports.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
+    reports.set_defaults(func=cmd_bench_reports)
     return parser
 
 

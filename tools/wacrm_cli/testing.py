@@ -188,9 +188,10 @@ def run_integration(odoo: Odoo, db: str, data_dir: Path, secret_key: str) -> Sui
     url = f"http://127.0.0.1:{port}"
     log_path = ARTIFACTS / "odoo-server.log"
     log_path.unlink(missing_ok=True)
+    gevent_port = free_port()
     cmd = odoo.command(db, f"--db-filter=^{db}$", "--workers=2", "--max-cron-threads=1",
                        f"--http-port={port}", "--http-interface=127.0.0.1",
-                       f"--gevent-port={free_port()}", f"--data-dir={data_dir}",
+                       f"--gevent-port={gevent_port}", f"--data-dir={data_dir}",
                        "--log-level=info")
     say(f"== integration: odoo server on {url} (log: {log_path})")
     server = spawn(cmd, log_path, env=odoo_env(secret_key))
@@ -199,6 +200,8 @@ def run_integration(odoo: Odoo, db: str, data_dir: Path, secret_key: str) -> Sui
         env = dict(os.environ)
         env.update({
             "WACRM_ODOO_URL": url,
+            # /websocket (the bus) is served by the gevent process only, as behind a proxy
+            "WACRM_ODOO_GEVENT_URL": f"http://127.0.0.1:{gevent_port}",
             "WACRM_ODOO_DB": db,
             "WACRM_ODOO_LOGIN": "admin",
             "WACRM_ODOO_PASSWORD": "admin",

@@ -19,3 +19,12 @@ from . import whatsapp_crm_consent_log
 from . import whatsapp_crm_consent_keyword
 from . import res_partner_consent
 from . import whatsapp_crm_message_consent
+from . import whatsapp_crm_canned_reply
+from . import whatsapp_crm_conversation_inbox
+from . import whatsapp_crm_conversation_metrics
+from . import whatsapp_crm_conversation_csat
+from . import whatsapp_crm_message_metrics
+from . import crm_lead_metrics
+from . import crm_team
+from . import res_users
+from . import whatsapp_crm_conversation_routing

@@ -72,9 +72,7 @@ class CrmLead(models.Model):
         account = conversation.account_id
         partner = conversation.partner_id
         team = account.team_id
-        user = partner.user_id
-        if not user and team:
-            user = account._next_round_robin_user(team)
+        user = conversation.user_id  # the routing decision (see _route)
         values = {
             "name": self.env._(
                 "WhatsApp: %(name)s", name=partner.name or conversation.profile_name or ""

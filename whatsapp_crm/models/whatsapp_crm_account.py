@@ -207,27 +207,6 @@ class WhatsappCrmAccount(models.Model):
                 return account
         return self.browse()
 
-    def _next_round_robin_user(self, team):
-        """Next available salesperson of the team, in turn, safe across workers."""
-        self.ensure_one()
-        users = team.crm_team_member_ids.filtered(
-            lambda member: member.active and member.user_id.active and not member.user_id.share
-        ).user_id.sorted("id")
-        if not users:
-            return team.user_id
-        # The row lock serialises concurrent assignments on this account.
-        self.env.cr.execute(
-            "SELECT round_robin_index FROM whatsapp_crm_account WHERE id = %s FOR UPDATE",
-            [self.id],
-        )
-        index = self.env.cr.fetchone()[0] or 0
-        self.env.cr.execute(
-            "UPDATE whatsapp_crm_account SET round_robin_index = %s WHERE id = %s",
-            [index + 1, self.id],
-        )
-        self.invalidate_recordset(["round_robin_index"])
-        return users[index % len(users)]
-
     def action_view_conversations(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

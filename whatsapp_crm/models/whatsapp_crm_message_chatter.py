@@ -71,6 +71,7 @@ class WhatsappCrmMessage(models.Model):
             for record in (self.lead_id, self.partner_id)
             if record
         ])
+        self._notify_chatter_update()
 
     def _post_inbound_to_chatter(self):
         self._post_to_chatter(self.partner_id)

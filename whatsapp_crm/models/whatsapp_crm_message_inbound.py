@@ -55,6 +55,7 @@ class WhatsappCrmMessage(models.Model):
             account, sender, item.profile_name
         )
         message = self.create(self._inbound_values(item, account, conversation))
+        conversation._metrics_on_message(message)
         conversation._register_inbound(message.timestamp)
         if account.create_lead and conversation.partner_id:
             conversation._ensure_lead(referral=item.referral and item.raw.get("referral"))
@@ -232,9 +233,13 @@ class WhatsappCrmConversationInbound(models.Model):
         values = {"last_message_at": max(timestamp, self.last_message_at or timestamp)}
         if not self.last_inbound_at or timestamp > self.last_inbound_at:
             values.update(last_inbound_at=timestamp, window_expires_at=timestamp + WINDOW)
+        # A first customer message or a resolved conversation coming back is (re)routed.
+        route = not self.last_inbound_at or self.state == "resolved"
         if self.state in ("resolved", "pending"):
             values["state"] = "open"
         self.write(values)
+        if route:
+            self._route()
 
     def _ensure_lead(self, referral=None):
         """Link the customer's open lead, or create one for this conversation."""
@@ -248,7 +253,6 @@ class WhatsappCrmConversationInbound(models.Model):
         elif referral and not lead.whatsapp_referral:
             lead._whatsapp_set_referral(referral)
         if self.lead_id != lead:
+            # The assignee was chosen by `_route`, which looks at this lead already.
             self.lead_id = lead
-            if not self.user_id and lead.user_id:
-                self.user_id = lead.user_id
         return lead

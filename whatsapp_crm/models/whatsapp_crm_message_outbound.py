@@ -100,6 +100,7 @@ class WhatsappCrmMessage(models.Model):
             "next_attempt_at": fields.Datetime.now(),
             "outbound_payload": payload,
         })
+        conversation._metrics_on_message(message)
         conversation.sudo().write({"last_message_at": message.timestamp})
         message._post_outbound_to_chatter()
         message._send_after_commit()

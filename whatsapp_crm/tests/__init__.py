@@ -9,3 +9,7 @@ from . import test_media
 from . import test_consent
 from . import test_outbound
 from . import test_templates
+from . import test_reports
+from . import test_routing
+from . import test_inbox
+from . import test_access_rights

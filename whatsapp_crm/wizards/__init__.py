@@ -1,1 +1,3 @@
 from . import whatsapp_crm_composer
+from . import whatsapp_crm_transfer
+from . import whatsapp_crm_dashboard

@@ -50,6 +50,10 @@ class WhatsappCrmComposer(models.TransientModel):
     button_titles = fields.Text(help="One button per line, at most 3, 20 characters each.")
     list_button = fields.Char(string="List Button Label")
     list_rows = fields.Text(help="One row per line: title | optional description (10 rows).")
+    canned_reply_id = fields.Many2one(
+        "whatsapp.crm.canned.reply",
+        help="Fills the message with this text, its variables resolved for the recipient.",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -62,6 +66,11 @@ class WhatsappCrmComposer(models.TransientModel):
                 [context["active_id"]] if context.get("active_id") else []
             )
         return values
+
+    @api.onchange("canned_reply_id")
+    def _onchange_canned_reply_id(self):
+        if self.canned_reply_id:
+            self.body = self.canned_reply_id._render_for(self._records()[:1])
 
     @api.depends("res_model", "res_ids", "account_id")
     def _compute_conversation_id(self):

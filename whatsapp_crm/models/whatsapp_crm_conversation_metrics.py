@@ -54,7 +54,7 @@ class WhatsappCrmConversation(models.Model):
         digits=(16, 1),
         help="Business minutes between the customer's first message and the resolution.",
     )
-    message_count = fields.Integer(string="Messages", readonly=True, copy=False)
+    message_count = fields.Integer(string="Number of Messages", readonly=True, copy=False)
     inbound_count = fields.Integer(string="Customer Messages", readonly=True, copy=False)
     outbound_count = fields.Integer(string="Business Messages", readonly=True, copy=False)
     lead_won = fields.Boolean(

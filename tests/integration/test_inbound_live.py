@@ -30,6 +30,13 @@ def _signed_post(url, app_secret, payload):
     )
 
 
+def _post_concurrently(url, app_secret, payloads):
+    """POST every payload at once, one thread each; the HTTP statuses in order."""
+    with ThreadPoolExecutor(len(payloads)) as pool:
+        return list(pool.map(
+            lambda payload: _signed_post(url, app_secret, payload).status_code, payloads))
+
+
 def _inbound(account, wa_id, messages, name="Cliente Concorrente"):
     return {
         "object": "whatsapp_business_account",
@@ -110,10 +117,7 @@ def test_the_same_payload_posted_concurrently_is_stored_once(odoo, odoo_url, sim
     wa_id = _new_wa_id()
     wamid = f"wamid.CONC{secrets.token_hex(8)}"
     payload = _inbound(sim_account, wa_id, [_text(wa_id, wamid, "once only")])
-    with ThreadPoolExecutor(WORKERS) as pool:
-        statuses = list(pool.map(
-            lambda _i: _signed_post(odoo_url, sim_account.app_secret, payload).status_code,
-            range(WORKERS)))
+    statuses = _post_concurrently(odoo_url, sim_account.app_secret, [payload] * WORKERS)
     assert statuses == [200] * WORKERS
     _wait_all_events_processed(odoo, wa_account)
     assert _count(odoo, "whatsapp.crm.message", [("wamid", "=", wamid)]) == 1
@@ -130,11 +134,7 @@ def test_one_wamid_in_concurrent_rebatched_payloads_is_stored_once(odoo, odoo_ur
                                             f"own {index}")])
         for index in range(WORKERS)
     ]
-    with ThreadPoolExecutor(WORKERS) as pool:
-        statuses = list(pool.map(
-            lambda payload: _signed_post(odoo_url, sim_account.app_secret, payload).status_code,
-            payloads))
-    assert statuses == [200] * WORKERS
+    assert _post_concurrently(odoo_url, sim_account.app_secret, payloads) == [200] * WORKERS
     _wait_all_events_processed(odoo, wa_account)
     assert _count(odoo, "whatsapp.crm.message", [("wamid", "=", shared)]) == 1
     domain = [("account_id", "=", wa_account), ("conversation_id.wa_id", "=", wa_id)]
@@ -152,11 +152,7 @@ def test_first_messages_of_a_new_customer_in_parallel_make_one_contact_and_lead(
                                             f"message {index}")])
         for index in range(WORKERS)
     ]
-    with ThreadPoolExecutor(WORKERS) as pool:
-        statuses = list(pool.map(
-            lambda payload: _signed_post(odoo_url, sim_account.app_secret, payload).status_code,
-            payloads))
-    assert statuses == [200] * WORKERS
+    assert _post_concurrently(odoo_url, sim_account.app_secret, payloads) == [200] * WORKERS
     _wait_all_events_processed(odoo, wa_account)
     domain = [("account_id", "=", wa_account), ("conversation_id.wa_id", "=", wa_id)]
     assert _count(odoo, "whatsapp.crm.message", domain) == WORKERS

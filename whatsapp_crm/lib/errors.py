@@ -109,7 +109,7 @@ class CloudApiError(Exception):
             error = {}
         if isinstance(error.get("error"), dict):
             error = error["error"]
-        code = _as_int(error.get("code"))
+        code = as_int(error.get("code"))
         error_data = error.get("error_data")
         if isinstance(error_data, dict):
             details = error_data.get("details")
@@ -135,7 +135,8 @@ def _rebuild_error(error_class: type, state: dict) -> CloudApiError:
     return error
 
 
-def _as_int(value) -> int | None:
+def as_int(value) -> int | None:
+    """An int from Meta's loosely typed values (ids, codes); None for anything else."""
     if isinstance(value, bool):
         return None
     try:

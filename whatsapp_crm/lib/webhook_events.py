@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .errors import CloudApiError
+from .errors import CloudApiError, as_int
 
 # ------------------------------------------------------------- value helpers
 
@@ -34,15 +34,6 @@ def as_str(value) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-def as_int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def as_float(value) -> float | None:

@@ -41,17 +41,10 @@ class CrmLead(models.Model):
 
     @api.depends("whatsapp_conversation_ids.window_expires_at", "partner_id")
     def _compute_whatsapp_window(self):
-        now = fields.Datetime.now()
+        Conversation = self.env["whatsapp.crm.conversation"]
         for lead in self:
-            conversations = lead._whatsapp_conversations() if lead.id else []
-            expiries = [c.window_expires_at for c in conversations if c.window_expires_at]
-            expiry = max(expiries) if expiries else False
-            lead.whatsapp_conversation_count = len(conversations)
-            lead.whatsapp_window_expires_at = expiry
-            if not conversations:
-                lead.whatsapp_window_state = "none"
-            else:
-                lead.whatsapp_window_state = "open" if expiry and expiry > now else "closed"
+            conversations = lead._whatsapp_conversations() if lead.id else Conversation
+            lead.update(conversations._window_summary())
 
     @api.model
     def _whatsapp_open_lead_for(self, partner, account):

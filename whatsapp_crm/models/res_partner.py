@@ -26,16 +26,9 @@ class ResPartner(models.Model):
         conversations = self.env["whatsapp.crm.conversation"].search(
             [("partner_id", "in", self.ids)]
         )
-        now = fields.Datetime.now()
         for partner in self:
             mine = conversations.filtered(lambda c, p=partner: c.partner_id == p)
-            expiry = max(mine.mapped("window_expires_at") or [False], key=lambda d: d or now)
-            partner.whatsapp_conversation_count = len(mine)
-            partner.whatsapp_window_expires_at = expiry
-            if not mine:
-                partner.whatsapp_window_state = "none"
-            else:
-                partner.whatsapp_window_state = "open" if expiry and expiry > now else "closed"
+            partner.update(mine._window_summary())
 
     @api.model
     def _whatsapp_find(self, wa_id, account):

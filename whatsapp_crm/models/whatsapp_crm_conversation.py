@@ -80,6 +80,18 @@ class WhatsappCrmConversation(models.Model):
             return [("window_expires_at", ">", now)]
         return ["|", ("window_expires_at", "=", False), ("window_expires_at", "<=", now)]
 
+    def _window_summary(self):
+        """Values of the WhatsApp stat button of a contact or lead owning these conversations."""
+        now = fields.Datetime.now()
+        expiries = [expiry for expiry in self.mapped("window_expires_at") if expiry]
+        expiry = max(expiries) if expiries else False
+        state = "open" if expiry and expiry > now else "closed"
+        return {
+            "whatsapp_conversation_count": len(self),
+            "whatsapp_window_expires_at": expiry,
+            "whatsapp_window_state": state if self else "none",
+        }
+
     def _compute_wa_message_count(self):
         counts = dict(
             self.env["whatsapp.crm.message"]._read_group(

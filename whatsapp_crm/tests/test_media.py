@@ -1,61 +1,25 @@
-import sys
-from pathlib import Path
-
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..lib.cloud_api import CloudApiClient
-from .common import WhatsappCrmCase, new_wamid
-
-# The Cloud API simulator lives in the repository's tests/ folder, beside the addons.
-REPOSITORY = Path(__file__).resolve().parents[2]
-if str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
-
-from tests.simulator import Account, Simulator, SimulatorConfig  # noqa: E402
+from .common import new_wamid
+from .common_simulator import WhatsappCrmSimulatorCase
 
 WA_ID = "5511987650000"
 MEDIA_LOGGER = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message_inbound"
 
 
 @tagged("post_install", "-at_install")
-class TestInboundMedia(WhatsappCrmCase):
+class TestInboundMedia(WhatsappCrmSimulatorCase):
     """Media fetched over real HTTP from the Cloud API simulator."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim_account = Account(
-            waba_id="500000000000005",
-            phone_number_id="600000000000006",
-            display_phone_number="15550003333",
-            access_token="media-test-token",
-            app_secret="media-test-secret",
-        )
-        cls.simulator = Simulator(SimulatorConfig(accounts=[cls.sim_account], status_latency=60))
-        cls.simulator.start()
-        cls.addClassCleanup(cls.simulator.stop)
-        cls.media_account = cls.env["whatsapp.crm.account"].create({
-            "name": "Media line",
-            "waba_id": cls.sim_account.waba_id,
-            "phone_number_id": cls.sim_account.phone_number_id,
-            "display_phone_number": cls.sim_account.display_phone_number,
-            "access_token": cls.sim_account.access_token,
-            "app_secret": cls.sim_account.app_secret,
-            "api_base_url": cls.simulator.base_url,
-        })
-
-    def setUp(self):
-        super().setUp()
-        self.sim_account.webhook_url = f"{self.base_url()}/whatsapp_crm/webhook"
+        cls.media_account = cls.sim_line
 
     def _customer_sends(self, **fields):
-        self.env.flush_all()
-        # The simulator posts its webhook from its own thread, without the test cookie.
-        with self.allow_requests(all_requests=True):
-            result = self.simulator.customer_sends(WA_ID, name="Marta", **fields)
-        self.assertEqual(result["delivery"]["status_code"], 200, result)
-        return self.env["whatsapp.crm.message"].search([("wamid", "=", result["wamid"])])
+        return self.customer_writes(WA_ID, name="Marta", **fields)
 
     def test_image_is_downloaded_into_an_attachment_and_shown_in_the_chatter(self):
         message = self._customer_sends(type="image", caption="mi pedido")

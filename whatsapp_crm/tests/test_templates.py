@@ -1,17 +1,10 @@
-import sys
 import time
-from pathlib import Path
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import WhatsappCrmCase, envelope
-
-REPOSITORY = Path(__file__).resolve().parents[2]
-if str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
-
-from tests.simulator import Account, Simulator, SimulatorConfig  # noqa: E402
+from .common import envelope
+from .common_simulator import WhatsappCrmSimulatorCase
 
 WAIT_SECONDS = 15
 
@@ -31,38 +24,16 @@ def seeded(name, status="APPROVED", **extra):
 
 
 @tagged("post_install", "-at_install")
-class TestTemplates(WhatsappCrmCase):
+class TestTemplates(WhatsappCrmSimulatorCase):
     """Templates synced from, submitted to and updated by the Cloud API simulator."""
+
+    simulator_config = {"status_latency": 60, "template_approval_delay": 1.0}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim_account = Account(
-            waba_id="700000000000007",
-            phone_number_id="800000000000008",
-            display_phone_number="15550007777",
-            access_token="template-test-token",
-            app_secret="template-test-secret",
-        )
-        cls.simulator = Simulator(SimulatorConfig(
-            accounts=[cls.sim_account], status_latency=60, template_approval_delay=1.0))
-        cls.simulator.start()
-        cls.addClassCleanup(cls.simulator.stop)
-        cls.tpl_account = cls.env["whatsapp.crm.account"].create({
-            "name": "Template line",
-            "waba_id": cls.sim_account.waba_id,
-            "phone_number_id": cls.sim_account.phone_number_id,
-            "display_phone_number": cls.sim_account.display_phone_number,
-            "access_token": cls.sim_account.access_token,
-            "app_secret": cls.sim_account.app_secret,
-            "api_base_url": cls.simulator.base_url,
-        })
+        cls.tpl_account = cls.sim_line
         cls.Template = cls.env["whatsapp.crm.template"]
-
-    def setUp(self):
-        super().setUp()
-        self.simulator.reset()
-        self.sim_account.webhook_url = f"{self.base_url()}/whatsapp_crm/webhook"
 
     # ------------------------------------------------------------------ helpers
 

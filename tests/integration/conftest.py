@@ -12,8 +12,8 @@
 
 Fixtures:
     odoo          OdooRpc logged in as admin (session scope)
-    sim_account   tests.simulator Account with fresh ids and secrets, wired to Odoo's webhook
-    simulator     a started in-process tests.simulator.Simulator serving sim_account (port 0)
+    sim_account   wacrm_simulator Account with fresh ids and secrets, wired to Odoo's webhook
+    simulator     a started in-process wacrm_simulator.Simulator serving sim_account (port 0)
     wa_account    id of a whatsapp.crm.account in Odoo pointing at that simulator
 """
 
@@ -60,7 +60,7 @@ def odoo(wacrm_env) -> OdooRpc:
 @pytest.fixture
 def sim_account(odoo_url):
     """A simulator Account with ids no other test uses (tests share one database)."""
-    from tests.simulator import Account  # lazily: the suite may not need the simulator
+    from wacrm_simulator import Account  # lazily: the suite may not need the simulator
 
     suffix = f"{secrets.randbelow(10**9):09d}"
     return Account(
@@ -82,7 +82,7 @@ def simulator_config_overrides() -> dict:
 @pytest.fixture
 def simulator(sim_account, simulator_config_overrides):
     """The Cloud API simulator, in-process on a free port, serving sim_account."""
-    from tests.simulator import Simulator, SimulatorConfig
+    from wacrm_simulator import Simulator, SimulatorConfig
 
     sim = Simulator(SimulatorConfig(accounts=[sim_account], port=0,
                                     **simulator_config_overrides))

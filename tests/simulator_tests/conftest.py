@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.simulator import Account, Simulator, SimulatorConfig
+from wacrm_simulator import Account, Simulator, SimulatorConfig
 
 from .support import PNID, SECRET, TOKEN, WABA, Graph, Receiver
 

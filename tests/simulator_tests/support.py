@@ -13,8 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
-
-from tests.simulator import Simulator
+from wacrm_simulator import Simulator
 
 TOKEN = "tok-main"
 SECRET = "secret-main"

@@ -9,10 +9,9 @@ import threading
 from pathlib import Path
 
 import requests
-
-from tests.simulator import ScriptRunner
-from tests.simulator.__main__ import build_config, parse_args
-from tests.simulator.personas import PERSONAS
+from wacrm_simulator import ScriptRunner
+from wacrm_simulator.__main__ import build_config, parse_args
+from wacrm_simulator.personas import PERSONAS
 
 from .support import Graph, wait_for
 
@@ -116,7 +115,7 @@ def test_cli_config(tmp_path):
 
 def test_cli_process(receiver):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.simulator", "--port", "0", "--webhook-url", receiver.url,
+        [sys.executable, "-m", "wacrm_simulator", "--port", "0", "--webhook-url", receiver.url,
          "--access-token", "cli-token", "--phone-number-id", "321"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

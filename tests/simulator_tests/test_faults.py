@@ -129,7 +129,7 @@ def test_webhook_retries_are_bounded(make_sim, receiver):
 
 
 def test_webhook_connection_error_recorded(make_sim):
-    from tests.simulator import Account
+    from wacrm_simulator import Account
 
     sim = make_sim(accounts=[Account(webhook_url="http://127.0.0.1:9/none")],
                    webhook_retries=1)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.simulator import Account
+from wacrm_simulator import Account
 
 from .support import PNID, SECRET, TOKEN, WABA, Graph, error_code
 

@@ -1,4 +1,8 @@
-"""Webhook signature checks and tolerant parsing into typed events (digest §1-2)."""
+"""Webhook signature checks and tolerant parsing into typed events.
+
+Signatures: https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads
+Payloads: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
+"""
 
 import json
 from datetime import datetime, timezone

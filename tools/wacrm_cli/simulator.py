@@ -37,7 +37,7 @@ def configure_account(url: str, db: str, creds: dict, api_base_url: str,
 
 
 def simulator_command(port: int, webhook_url: str, creds: dict, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "tests.simulator", "--host", "127.0.0.1", "--port", str(port),
+    return [sys.executable, "-m", "wacrm_simulator", "--host", "127.0.0.1", "--port", str(port),
             "--webhook-url", webhook_url, "--app-secret", creds["app_secret"],
             "--access-token", creds["access_token"],
             "--phone-number-id", creds["phone_number_id"], "--waba-id", creds["waba_id"],

@@ -267,7 +267,11 @@ class CloudApiClient:
         return bytes(received)
 
     def fetch_media(self, media_id: str, *, max_bytes: int) -> tuple[MediaInfo, bytes]:
-        """Resolve and download a media id; a 404 on the URL gets one fresh URL (digest §4)."""
+        """Resolve and download a media id; a 404 on the URL gets one fresh URL.
+
+        Media URLs expire minutes after they are resolved; see "Download media" in
+        https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media
+        """
         info = self.get_media_info(media_id)
         if info.file_size is not None and info.file_size > max_bytes:
             raise MediaTooLarge(f"media is {info.file_size} bytes, over the {max_bytes} bytes cap")

@@ -8,7 +8,8 @@ import unicodedata
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
-# Meta's user_preferences values (cloud_api.md §2) and the consent they mean.
+# Meta's user_preferences webhook values and the consent they mean, see
+# https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
 PREFERENCE_STATES = {"stop": "opted_out", "resume": "opted_in", "signup": "opted_in"}
 PREFERENCE_CATEGORIES = {None, "", "marketing_messages"}
 

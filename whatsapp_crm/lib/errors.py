@@ -3,7 +3,8 @@
 Meta reports failures as numeric codes, in HTTP responses and in webhooks
 (``statuses[].errors``, ``value.errors``, ``messages[].errors``). Callers should
 catch meaning (``ReengagementError`` -> send a template) rather than compare
-numbers, so every code is mapped to a small class hierarchy here (digest §7).
+numbers, so every code is mapped to a small class hierarchy here. Meta's list of
+codes: https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Interactive messages (reply buttons and lists) built within Meta's limits (cloud_api.md §3).
+"""Interactive messages (reply buttons and lists) built within Meta's limits.
+
+Meta's limits, per field of the ``interactive`` object:
+https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#interactive-object
 
 Pure Python: takes plain values, returns the `interactive` object of a send request,
 or raises ValueError with a message a salesperson can act on.

@@ -2,7 +2,8 @@
 
 A wa_id is the E.164 number without "+". Meta may answer with a wa_id that differs
 from the number we sent to (Brazil's mobile "9", Mexico's "521", Argentina's
-"549"), so contact lookups must try every variant (digest §10.6).
+"549"), so contact lookups must try every variant. Meta's phone number formats:
+https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
-import sys
-from pathlib import Path
+# The Cloud API simulator is its own distribution (simulator/ at the repository root),
+# a test dependency like any other: these tests then run from any addons path. Without
+# it they must fail, never skip, so a missing install cannot pass as a green run.
+try:
+    from wacrm_simulator import Account, Simulator, SimulatorConfig
+except ImportError as error:
+    raise ImportError(
+        "whatsapp_crm's simulator tests need the Cloud API simulator package "
+        "(wacrm_simulator): from the repository root run `pip install -e ./simulator` "
+        "(requirements-dev.txt does) into the Python that runs Odoo"
+    ) from error
 
 from .common import WhatsappCrmCase
-
-# The Cloud API simulator lives in the repository's tests/ folder, beside the addons.
-REPOSITORY = Path(__file__).resolve().parents[2]
-if str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
-
-from tests.simulator import Account, Simulator, SimulatorConfig  # noqa: E402
 
 
 class WhatsappCrmSimulatorCase(WhatsappCrmCase):

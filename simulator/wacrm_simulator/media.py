@@ -17,7 +17,8 @@ from .errors import GraphError
 KB = 1024
 MB = 1024 * 1024
 
-# mime base type -> (family, size limit in bytes)   (digest §4)
+# mime base type -> (family, size limit in bytes), Meta's supported media types:
+# https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types
 MIME_TYPES: dict[str, tuple[str, int]] = {
     "audio/aac": ("audio", 16 * MB),
     "audio/amr": ("audio", 16 * MB),

@@ -1,4 +1,7 @@
-"""CLI: ``python3 -m tests.simulator --host 127.0.0.1 --port 8790 --config sim.json``."""
+"""CLI: ``wacrm-simulator --host 127.0.0.1 --port 8790 --config sim.json``.
+
+The same as ``python3 -m wacrm_simulator ...``; ``--help`` lists every option.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ ACCOUNT_FLAGS = ("webhook_url", "app_secret", "access_token", "phone_number_id",
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python3 -m tests.simulator",
+    parser = argparse.ArgumentParser(prog="wacrm-simulator",
                                      description="Meta WhatsApp Cloud API simulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8790)

@@ -2,14 +2,15 @@
 
 Usage::
 
-    from tests.simulator import Account, Simulator, SimulatorConfig
+    from wacrm_simulator import Account, Simulator, SimulatorConfig
 
     sim = Simulator(SimulatorConfig(accounts=[Account(webhook_url="http://127.0.0.1:8069/...")]))
     sim.start()          # port 0 -> ephemeral; see sim.base_url
     ...
     sim.stop()
 
-CLI: ``python3 -m tests.simulator --port 8790 --config sim.json [--script demo]``.
+CLI: ``wacrm-simulator --port 8790 --config sim.json [--script demo]`` (or
+``python3 -m wacrm_simulator ...``). Installed with ``pip install -e ./simulator``.
 """
 
 from .config import Account, SimulatorConfig

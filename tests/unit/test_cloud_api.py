@@ -2,6 +2,7 @@
 
 import pytest
 
+from lib import outbound
 from lib.cloud_api import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -53,7 +54,7 @@ def test_defaults():
 
 
 def test_url_building_and_bearer_header(client, messages_ok):
-    result = client.send_text("+55 11 98765-4321", "Olá")
+    result = client.send(outbound.text("Olá"), "+55 11 98765-4321")
     request = messages_ok.requests[-1]
     assert (request.method, request.path) == ("POST", MESSAGES_PATH)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -66,7 +67,7 @@ def test_other_api_version(graph_stub):
     graph_stub.add("POST", f"/v24.0/{PHONE_ID}/messages", json_body=accepted())
     client = CloudApiClient(TOKEN, phone_number_id=PHONE_ID, base_url=graph_stub.base_url,
                             api_version="v24.0")
-    assert client.send_text("5511987654321", "hi").wamid == "wamid.OUT1"
+    assert client.send(outbound.text("hi"), "5511987654321").wamid == "wamid.OUT1"
 
 
 def test_token_never_in_repr_or_errors(client, graph_stub):
@@ -76,7 +77,7 @@ def test_token_never_in_repr_or_errors(client, graph_stub):
         "message": f"Invalid OAuth access token - Cannot parse access token {TOKEN}",
         "type": "OAuthException", "code": 190, "fbtrace_id": "X1"}})
     with pytest.raises(AuthError) as caught:
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
     assert TOKEN not in str(caught.value)
     assert TOKEN not in repr(caught.value)
     assert TOKEN not in caught.value.message
@@ -91,8 +92,8 @@ def test_empty_token_rejected():
 # ---------------------------------------------------------------- sending
 
 def test_send_text_body_shape(client, messages_ok):
-    client.send_text("5511987654321", "Olá 😀", preview_url=True, reply_to="wamid.IN1",
-                     callback_data="mail.message:4711")
+    client.send(outbound.text("Olá 😀", preview_url=True), "5511987654321", reply_to="wamid.IN1",
+                callback_data="mail.message:4711")
     assert sent_body(messages_ok) == {
         "messaging_product": "whatsapp", "recipient_type": "individual",
         "to": "+5511987654321", "type": "text", "text": {"body": "Olá 😀", "preview_url": True},
@@ -100,69 +101,72 @@ def test_send_text_body_shape(client, messages_ok):
     }
 
 
-def test_send_message_keeps_explicit_fields(client, messages_ok):
-    client.send_message({"recipient_type": "group", "to": "GROUP-1", "type": "text",
-                         "text": {"body": "hi"}})
-    body = sent_body(messages_ok)
-    assert body["recipient_type"] == "group"
-    assert body["to"] == "GROUP-1"  # only individual recipients are normalised
-    assert body["messaging_product"] == "whatsapp"
+def test_send_message_posts_an_addressed_body_unchanged(client, messages_ok):
+    payload = outbound.addressed(outbound.text("hi"), "+55 11 98765-4321", callback_data="")
+    result = client.send_message(payload)
+    assert sent_body(messages_ok) == payload
+    assert payload["to"] == "+5511987654321"
+    assert result.wamid == "wamid.OUT1"
 
 
-def test_callback_data_over_512_chars_rejected_before_sending(client, messages_ok):
-    client.send_text("5511987654321", "ok", callback_data="x" * 512)
+@pytest.mark.parametrize("payload", [
+    {"to": "+5511987654321", "type": "text", "text": {"body": "hi"}},  # no messaging_product
+    {"messaging_product": "sms", "to": "+5511987654321", "type": "text",
+     "text": {"body": "hi"}},
+    {"messaging_product": "whatsapp", "type": "text", "text": {"body": "hi"}},  # no recipient
+    {"messaging_product": "whatsapp", "to": "", "type": "text", "text": {"body": "hi"}},
+    # A BSUID recipient: outbound.addressed only addresses phone numbers.
+    {"messaging_product": "whatsapp", "recipient": "BR.x1", "type": "text",
+     "text": {"body": "hi"}},
+])
+def test_send_message_refuses_bodies_not_built_by_addressed(client, graph_stub, payload):
+    with pytest.raises(ValueError, match="addressed"):
+        client.send_message(payload)
+    assert graph_stub.requests == []
+
+
+@pytest.mark.parametrize(("to", "callback_data"), [
+    ("5511987654321", "x" * 513),
+    ("BR.a1b2c3", None),
+    ("", None),
+])
+def test_send_validates_before_any_request(client, graph_stub, to, callback_data):
     with pytest.raises(ValueError):
-        client.send_text("5511987654321", "ok", callback_data="x" * 513)
-    assert len(messages_ok.requests) == 1
+        client.send(outbound.text("ok"), to, callback_data=callback_data)
+    assert graph_stub.requests == []
 
 
-@pytest.mark.parametrize("bad_to", ["", "abc", "BR.a1b2c3", "+", None])
-def test_bad_recipient_rejected(client, bad_to):
-    with pytest.raises(ValueError):
-        client.send_text(bad_to, "hi")
+def test_callback_data_of_512_chars_goes_over_the_wire(client, messages_ok):
+    client.send(outbound.text("ok"), "5511987654321", callback_data="x" * 512)
+    assert sent_body(messages_ok)["biz_opaque_callback_data"] == "x" * 512
 
 
 def test_send_media_by_id_with_caption(client, messages_ok):
-    client.send_media("5511987654321", "image", media_id="M1", caption="Invoice")
+    client.send(outbound.media("image", media_id="M1", caption="Invoice"), "5511987654321")
     body = sent_body(messages_ok)
     assert body["type"] == "image"
     assert body["image"] == {"id": "M1", "caption": "Invoice"}
 
 
 def test_send_document_by_link_with_filename(client, messages_ok):
-    client.send_media("5511987654321", "document", link="https://x.test/a.pdf",
-                      filename="SO042.pdf", reply_to="wamid.IN9")
+    client.send(outbound.media("document", link="https://x.test/a.pdf", filename="SO042.pdf"),
+                "5511987654321", reply_to="wamid.IN9")
     body = sent_body(messages_ok)
     assert body["document"] == {"link": "https://x.test/a.pdf", "filename": "SO042.pdf"}
     assert body["context"] == {"message_id": "wamid.IN9"}
 
 
 def test_send_voice_note(client, messages_ok):
-    client.send_media("5511987654321", "audio", media_id="A1", voice=True)
+    client.send(outbound.media("audio", media_id="A1", voice=True), "5511987654321")
     assert sent_body(messages_ok)["audio"] == {"id": "A1", "voice": True}
-
-
-@pytest.mark.parametrize("kwargs", [
-    {"media_type": "audio", "media_id": "A1", "caption": "no captions on audio"},
-    {"media_type": "sticker", "media_id": "S1", "caption": "nor on stickers"},
-    {"media_type": "image", "media_id": "I1", "filename": "only documents"},
-    {"media_type": "image", "media_id": "I1", "voice": True},
-    {"media_type": "image"},
-    {"media_type": "image", "media_id": "I1", "link": "https://x.test/a.png"},
-    {"media_type": "gif", "media_id": "G1"},
-])
-def test_send_media_rejects_invalid_combinations(client, graph_stub, kwargs):
-    with pytest.raises(ValueError):
-        client.send_media("5511987654321", **kwargs)
-    assert graph_stub.requests == []
 
 
 def test_send_template(client, graph_stub):
     graph_stub.add("POST", MESSAGES_PATH,
                    json_body=accepted(wamid="wamid.T1", message_status="accepted"))
     components = [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]
-    result = client.send_template("+5511987654321", "order_update", "pt_BR", components,
-                                  callback_data="sale.order:42")
+    result = client.send(outbound.template("order_update", "pt_BR", components),
+                         "+5511987654321", callback_data="sale.order:42")
     body = sent_body(graph_stub)
     assert body["type"] == "template"
     assert body["template"] == {"name": "order_update", "language": {"code": "pt_BR"},
@@ -172,39 +176,40 @@ def test_send_template(client, graph_stub):
 
 
 def test_send_template_without_components(client, messages_ok):
-    client.send_template("5511987654321", "hello_world", "en_US")
+    client.send(outbound.template("hello_world", "en_US"), "5511987654321")
     assert "components" not in sent_body(messages_ok)["template"]
 
 
 def test_send_interactive_reaction_location(client, messages_ok):
     interactive = {"type": "button", "body": {"text": "Ok?"}, "action": {"buttons": [
         {"type": "reply", "reply": {"id": "yes", "title": "Yes"}}]}}
-    client.send_interactive("5511987654321", interactive, reply_to="wamid.IN2")
+    client.send(outbound.interactive(interactive), "5511987654321", reply_to="wamid.IN2")
     body = sent_body(messages_ok)
     assert body["interactive"] == interactive
     assert body["context"] == {"message_id": "wamid.IN2"}
 
-    client.send_reaction("5511987654321", "wamid.IN2", "👍")
+    client.send(outbound.reaction("wamid.IN2", "👍"), "5511987654321")
     assert sent_body(messages_ok)["reaction"] == {"message_id": "wamid.IN2", "emoji": "👍"}
-    client.send_reaction("5511987654321", "wamid.IN2", "")
+    client.send(outbound.reaction("wamid.IN2", ""), "5511987654321")
     assert sent_body(messages_ok)["reaction"] == {"message_id": "wamid.IN2", "emoji": ""}
 
-    client.send_location("5511987654321", -23.5, -46.6, name="Shop", address="Rua A")
+    client.send(outbound.location(-23.5, -46.6, name="Shop", address="Rua A"), "5511987654321")
     assert sent_body(messages_ok)["location"] == {
         "latitude": -23.5, "longitude": -46.6, "name": "Shop", "address": "Rua A"}
 
 
-def test_bsuid_send_result_uses_user_id(client, graph_stub):
+def test_send_result_falls_back_to_bsuid_user_id(client, graph_stub):
     graph_stub.add("POST", MESSAGES_PATH, json_body={
-        "contacts": [{"input": "BR.x1", "user_id": "BR.x1"}], "messages": [{"id": "wamid.B"}]})
-    result = client.send_message({"recipient": "BR.x1", "type": "text", "text": {"body": "hi"}})
+        "contacts": [{"input": "+5511987654321", "user_id": "BR.x1"}],
+        "messages": [{"id": "wamid.B"}]})
+    result = client.send(outbound.text("hi"), "5511987654321")
     assert (result.wamid, result.wa_id) == ("wamid.B", "BR.x1")
 
 
 def test_send_response_without_wamid_is_not_retryable(client, graph_stub):
     graph_stub.add("POST", MESSAGES_PATH, json_body={"messages": []})
     with pytest.raises(CloudApiError) as caught:
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
     assert caught.value.retryable is False
 
 
@@ -221,7 +226,7 @@ def test_mark_as_read_with_typing_indicator(client, graph_stub):
 def test_missing_ids_raise_before_any_request(graph_stub):
     client = CloudApiClient(TOKEN, base_url=graph_stub.base_url)
     with pytest.raises(ValueError):
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
     with pytest.raises(ValueError):
         client.list_templates()
     assert graph_stub.requests == []
@@ -242,7 +247,7 @@ def test_graph_errors_are_mapped(client, graph_stub, status, code, error_class, 
         "message": "boom", "type": "OAuthException", "code": code,
         "error_data": {"details": "because"}, "fbtrace_id": "TRACE"}})
     with pytest.raises(error_class) as caught:
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
     assert caught.value.code == code
     assert caught.value.http_status == status
     assert caught.value.retryable is retryable
@@ -253,7 +258,7 @@ def test_5xx_without_graph_body_is_retryable_transport_error(client, graph_stub)
     graph_stub.add("POST", MESSAGES_PATH, status=502, body=b"<html>Bad Gateway</html>",
                    headers={"Content-Type": "text/html"})
     with pytest.raises(TransportError) as caught:
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
     assert caught.value.retryable is True
     assert caught.value.http_status == 502
 
@@ -268,7 +273,7 @@ def test_4xx_without_graph_body_is_not_retryable(client, graph_stub):
 def test_non_json_2xx_is_transport_error(client, graph_stub):
     graph_stub.add("POST", MESSAGES_PATH, body=b"OK, sent!")
     with pytest.raises(TransportError, match="non-JSON"):
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
 
 
 def test_timeout_is_retryable_transport_error(graph_stub):
@@ -276,7 +281,7 @@ def test_timeout_is_retryable_transport_error(graph_stub):
     client = CloudApiClient(TOKEN, phone_number_id=PHONE_ID, base_url=graph_stub.base_url,
                             timeout=0.2)
     with pytest.raises(TransportError, match="timeout") as caught:
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
     assert caught.value.retryable is True
     assert TOKEN not in str(caught.value)
 
@@ -287,7 +292,7 @@ def test_connection_refused_is_retryable_transport_error(graph_stub):
     graph_stub.server.server_close()  # nothing listens on that port any more
     client = CloudApiClient(TOKEN, phone_number_id=PHONE_ID, base_url=base_url, timeout=2)
     with pytest.raises(TransportError, match="connection") as caught:
-        client.send_text("5511987654321", "hi")
+        client.send(outbound.text("hi"), "5511987654321")
     assert caught.value.retryable is True
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 
+from . import outbound
 from .errors import CloudApiError, TransportError
 
 _logger = logging.getLogger(__name__)
@@ -22,14 +22,10 @@ _logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v25.0"
 
-MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
-_CAPTION_MEDIA_TYPES = frozenset({"image", "video", "document"})
-MAX_CALLBACK_DATA_LENGTH = 512
 _DOWNLOAD_CHUNK_BYTES = 64 * 1024
 # Guards against a paging loop from a misbehaving server; 1000 pages of 100 is far
 # beyond the 6 000 templates a WABA may hold.
 _MAX_PAGES = 1000
-_PHONE_CHARS = re.compile(r"^[\d\s\-().+]+$")
 
 
 @dataclass(frozen=True)
@@ -57,20 +53,6 @@ class MediaTooLarge(CloudApiError):
     def __init__(self, message: str = "", **kwargs):
         kwargs["retryable"] = False
         super().__init__(message, **kwargs)
-
-
-def normalize_recipient(to: str) -> str:
-    """'+55 11 98765-4321' or '5511987654321' -> '+5511987654321'.
-
-    Only the shape is normalised; validity is Meta's call (its test numbers,
-    e.g. +1 555..., are not valid for phonenumbers).
-    """
-    if not isinstance(to, str) or not _PHONE_CHARS.match(to.strip()):
-        raise ValueError("recipient must be a phone number (digits, optionally with + and spaces)")
-    digits = re.sub(r"\D", "", to)
-    if not digits:
-        raise ValueError("recipient phone number has no digits")
-    return "+" + digits
 
 
 class CloudApiClient:
@@ -109,16 +91,15 @@ class CloudApiClient:
     # ------------------------------------------------------------------ sending
 
     def send_message(self, payload: dict) -> SendResult:
-        """The single door for outbound messages: POST {phone_number_id}/messages."""
-        body = dict(payload)
-        body.setdefault("messaging_product", "whatsapp")
-        body.setdefault("recipient_type", "individual")
-        if body["recipient_type"] == "individual" and isinstance(body.get("to"), str):
-            body["to"] = normalize_recipient(body["to"])
-        callback_data = body.get("biz_opaque_callback_data")
-        if callback_data is not None and len(str(callback_data)) > MAX_CALLBACK_DATA_LENGTH:
-            raise ValueError(f"callback_data is longer than {MAX_CALLBACK_DATA_LENGTH} characters")
-        response = self._request("POST", f"{self._require_phone_number_id()}/messages", json=body)
+        """The single door for outbound messages: POST {phone_number_id}/messages.
+
+        ``payload`` is a request body made by ``outbound.addressed``.
+        """
+        if payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
+            raise ValueError("build the request with outbound.addressed()")
+        response = self._request(
+            "POST", f"{self._require_phone_number_id()}/messages", json=payload
+        )
         first_message = _as_dict((_as_list(response.get("messages")) or [None])[0])
         wamid = first_message.get("id")
         if not wamid:
@@ -132,72 +113,11 @@ class CloudApiClient:
             raw=response,
         )
 
-    def send_text(self, to, body, *, preview_url=False, reply_to=None, callback_data=None):
-        if not body:
-            raise ValueError("text body must not be empty")
-        text = {"body": body, "preview_url": bool(preview_url)}
-        return self._send(to, "text", text, reply_to=reply_to, callback_data=callback_data)
-
-    def send_media(
-        self,
-        to,
-        media_type,
-        *,
-        media_id=None,
-        link=None,
-        caption=None,
-        filename=None,
-        voice=False,
-        reply_to=None,
-        callback_data=None,
-    ):
-        if media_type not in MEDIA_TYPES:
-            raise ValueError(f"media_type must be one of {sorted(MEDIA_TYPES)}")
-        if bool(media_id) == bool(link):
-            raise ValueError("give exactly one of media_id or link")
-        if caption and media_type not in _CAPTION_MEDIA_TYPES:
-            raise ValueError(f"{media_type} messages cannot carry a caption")
-        if filename and media_type != "document":
-            raise ValueError("only documents carry a filename")
-        if voice and media_type != "audio":
-            raise ValueError("only audio can be sent as a voice note")
-        media = {"id": media_id} if media_id else {"link": link}
-        if caption:
-            media["caption"] = caption
-        if filename:
-            media["filename"] = filename
-        if voice:
-            media["voice"] = True
-        return self._send(to, media_type, media, reply_to=reply_to, callback_data=callback_data)
-
-    def send_template(self, to, name, language, components=None, *, callback_data=None):
-        template = {
-            "name": name,
-            "language": language if isinstance(language, dict) else {"code": language},
-        }
-        if components:
-            template["components"] = components
-        return self._send(to, "template", template, callback_data=callback_data)
-
-    def send_interactive(self, to, interactive: dict, *, reply_to=None, callback_data=None):
-        return self._send(
-            to, "interactive", interactive, reply_to=reply_to, callback_data=callback_data
+    def send(self, message: dict, to: str, *, reply_to=None, callback_data=None) -> SendResult:
+        """Send a message object from ``outbound`` (text, media, template...) to ``to``."""
+        return self.send_message(
+            outbound.addressed(message, to, reply_to=reply_to, callback_data=callback_data)
         )
-
-    def send_reaction(self, to, message_id, emoji):
-        """React to ``message_id``; an empty ``emoji`` removes the reaction."""
-        return self._send(to, "reaction", {"message_id": message_id, "emoji": emoji or ""})
-
-    def send_location(
-        self, to, latitude, longitude, *, name=None, address=None, reply_to=None,
-        callback_data=None,
-    ):
-        location = {"latitude": latitude, "longitude": longitude}
-        if name:
-            location["name"] = name
-        if address:
-            location["address"] = address
-        return self._send(to, "location", location, reply_to=reply_to, callback_data=callback_data)
 
     def mark_as_read(self, message_id: str, *, typing_indicator: bool = False) -> bool:
         body = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
@@ -205,14 +125,6 @@ class CloudApiClient:
             body["typing_indicator"] = {"type": "text"}
         response = self._request("POST", f"{self._require_phone_number_id()}/messages", json=body)
         return bool(response.get("success"))
-
-    def _send(self, to, message_type, content, *, reply_to=None, callback_data=None):
-        payload = {"to": normalize_recipient(to), "type": message_type, message_type: content}
-        if reply_to:
-            payload["context"] = {"message_id": reply_to}
-        if callback_data is not None:
-            payload["biz_opaque_callback_data"] = callback_data
-        return self.send_message(payload)
 
     # -------------------------------------------------------------------- media
 

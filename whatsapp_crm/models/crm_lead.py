@@ -26,6 +26,18 @@ class CrmLead(models.Model):
     whatsapp_ad_source_url = fields.Char(string="Ad URL", copy=False)
     whatsapp_ad_headline = fields.Char(string="Ad Headline", copy=False)
     whatsapp_ad_ctwa_clid = fields.Char(string="Click ID (ctwa_clid)", copy=False)
+    whatsapp_won_revenue = fields.Monetary(
+        string="Won Revenue",
+        currency_field="company_currency",
+        compute="_compute_whatsapp_won_revenue",
+        store=True,
+        help="The expected revenue of the lead once it is won, for the reports.",
+    )
+
+    @api.depends("won_status", "expected_revenue")
+    def _compute_whatsapp_won_revenue(self):
+        for lead in self:
+            lead.whatsapp_won_revenue = lead.expected_revenue if lead.won_status == "won" else 0.0
 
     def _whatsapp_conversations(self):
         """Conversations of the lead, or of its customer when none is linked yet."""

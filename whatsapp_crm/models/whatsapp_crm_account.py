@@ -90,7 +90,25 @@ class WhatsappCrmAccount(models.Model):
     )
     quality_rating = fields.Char(readonly=True, tracking=True)
     messaging_limit = fields.Char(readonly=True, tracking=True)
+    mark_read_on_open = fields.Boolean(
+        string="Send Read Receipts",
+        default=True,
+        help="When a salesperson opens a conversation, the customer sees blue ticks.",
+    )
+    csat_enabled = fields.Boolean(
+        string="Satisfaction Survey",
+        help="When a conversation is resolved while the 24-hour window is open, ask the "
+        "customer to rate it from 1 to 5.",
+    )
+    csat_question = fields.Char(
+        string="Survey Question",
+        translate=True,
+        default=lambda self: self.env._("How satisfied are you with our help? 1 is poor, 5 is "
+                                        "excellent."),
+    )
     conversation_ids = fields.One2many("whatsapp.crm.conversation", "account_id")
+    template_ids = fields.One2many("whatsapp.crm.template", "account_id")
+    template_count = fields.Integer(compute="_compute_template_count")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
 
     _phone_number_id_uniq = models.Constraint(
@@ -216,9 +234,6 @@ class WhatsappCrmAccount(models.Model):
         action["context"] = {"default_account_id": self.id}
         return action
 
-    # Message templates: see whatsapp_crm_template_meta.py
-    template_ids = fields.One2many("whatsapp.crm.template", "account_id")
-    template_count = fields.Integer(compute="_compute_template_count")
 
     def _compute_template_count(self):
         counts = dict(self.env["whatsapp.crm.template"]._read_group(
@@ -241,3 +256,59 @@ class WhatsappCrmAccount(models.Model):
     @api.model
     def _cron_sync_templates(self):
         self.env["whatsapp.crm.template"]._cron_sync_accounts()
+
+    # ------------------------------------------------------------------
+    # What Meta reports about the account
+    # ------------------------------------------------------------------
+
+    def _process_account_update(self, item):
+        """``account_update`` and ``phone_number_quality_update`` webhooks."""
+        from ..lib import webhook
+
+        self.ensure_one()
+        if isinstance(item, webhook.PhoneNumberQualityUpdate):
+            self.messaging_limit = item.max_daily_conversations or item.current_limit
+            self.quality_rating = item.event
+        self.message_post(
+            body=self.env._("Meta reported an account event: %(event)s", event=item.event)
+        )
+        return True
+
+    # ------------------------------------------------------------------
+    # Routing: the round-robin turn, shared by every worker
+    # ------------------------------------------------------------------
+
+    def _routing_lock(self):
+        """Serialise routing on this account across workers.
+
+        The row lock makes a concurrent assignment wait; the update makes one that
+        started from an older snapshot fail with a serialization error and be
+        retried, so that it counts the conversations assigned meanwhile.
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT round_robin_index FROM whatsapp_crm_account WHERE id = %s FOR UPDATE",
+            [self.id],
+        )
+        self.env.cr.execute(
+            "UPDATE whatsapp_crm_account SET round_robin_index = round_robin_index "
+            "WHERE id = %s",
+            [self.id],
+        )
+
+    def _routing_round_robin_index(self):
+        """The current turn; the row is locked by ``_routing_lock`` already."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT round_robin_index FROM whatsapp_crm_account WHERE id = %s FOR UPDATE",
+            [self.id],
+        )
+        return self.env.cr.fetchone()[0] or 0
+
+    def _routing_set_round_robin_index(self, index):
+        self.ensure_one()
+        self.env.cr.execute(
+            "UPDATE whatsapp_crm_account SET round_robin_index = %s WHERE id = %s",
+            [index, self.id],
+        )
+        self.invalidate_recordset(["round_robin_index"])

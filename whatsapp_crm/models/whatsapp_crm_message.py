@@ -1,7 +1,30 @@
+"""One WhatsApp message, in or out.
+
+A stored message changes its conversation through one entry point,
+``whatsapp.crm.conversation._message_stored`` (see there for the order); inbound
+messages arrive through ``_process_inbound``, outbound ones through
+``_queue_outbound``.
+"""
+
 import logging
+import mimetypes
+from datetime import timedelta
 
-from odoo import api, fields, models
+from markupsafe import Markup
 
+from odoo import SUPERUSER_ID, api, fields, models, modules
+from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
+from odoo.tools.mimetypes import guess_mimetype
+from odoo.tools.translate import LazyTranslate
+
+from ..lib import errors as api_errors
+from ..lib import media as media_rules
+from ..lib import metrics, outbound
+from ..lib.retry import MEDIA_POLICY, SEND_POLICY
+from .whatsapp_crm_webhook_event import CONCURRENCY_ATTEMPTS, CONCURRENCY_ERRORS
+
+_lt = LazyTranslate(__name__)
 _logger = logging.getLogger(__name__)
 
 MESSAGE_TYPES = [
@@ -21,7 +44,9 @@ MESSAGE_TYPES = [
     ("system", "System"),
     ("unsupported", "Unsupported"),
 ]
+KNOWN_TYPES = {code for code, _label in MESSAGE_TYPES}
 MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
+KEYWORD_MESSAGE_TYPES = {"text", "button", "interactive"}
 
 # Statuses only move forward; `failed` is final unless the message was read.
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 2.5}
@@ -31,6 +56,46 @@ STATE_FIELDS = {
     "read": "read_at",
     "played": "read_at",
     "failed": "failed_at",
+}
+# How a chatter post's mail.notification mirrors the message state ("read" has no
+# equivalent there: the client reads it from the message itself).
+NOTIFICATION_STATUS = {
+    "queued": "ready",
+    "sent": "sent",
+    "delivered": "sent",
+    "read": "sent",
+    "failed": "exception",
+}
+
+# A request whose answer was lost may still have reached Meta: wait this long for
+# a status webhook carrying our callback data before sending it again.
+RECONCILE_PARAM = "whatsapp_crm.send_reconcile_seconds"
+RECONCILE_DEFAULT_SECONDS = 120
+CALLBACK_PREFIX = "whatsapp.crm.message:"
+# Meta keeps inbound media for 7 days; older ids cannot be fetched anymore.
+MEDIA_RETENTION = timedelta(days=7)
+
+# What a salesperson reads when Meta refuses a message; codes from
+# https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+ERROR_EXPLANATIONS = {
+    131047: _lt(
+        "More than 24 hours passed since the customer's last message: "
+        "send an approved template instead."
+    ),
+    131050: _lt("The customer stopped marketing messages from you."),
+    131026: _lt(
+        "This number cannot receive WhatsApp messages (not on WhatsApp, "
+        "old app version, or the customer blocked you)."
+    ),
+    131049: _lt(
+        "Meta limits how many marketing messages this customer receives; try again tomorrow."
+    ),
+    132001: _lt("The template does not exist in this language or is not approved."),
+    132000: _lt("The template's variables do not match: synchronise the templates."),
+    132015: _lt("The template is paused because of low quality."),
+    132016: _lt("The template was disabled by Meta."),
+    131053: _lt("The file could not be sent: its type or size is not accepted."),
+    190: _lt("The WhatsApp access token expired: ask an administrator to renew it."),
 }
 
 
@@ -93,16 +158,51 @@ class WhatsappCrmMessage(models.Model):
     )
     media_error = fields.Char()
     media_attempts = fields.Integer()
+    media_next_attempt_at = fields.Datetime(readonly=True)
     reaction_emoji = fields.Char()
     reaction_to_wamid = fields.Char()
     interactive_reply_id = fields.Char(help="Id or payload of the tapped button or row.")
     referral = fields.Json(help="Click-to-WhatsApp ad that brought the customer.")
     payload = fields.Json(help="The message as Meta sent it.")
     mail_message_ids = fields.One2many("mail.message", "whatsapp_crm_message_id")
+    marked_read = fields.Boolean(
+        readonly=True, help="Meta was told that the business read this inbound message."
+    )
+    # Outbound
+    author_user_id = fields.Many2one("res.users", string="Sent By", readonly=True)
+    auto_reply = fields.Boolean(
+        readonly=True, copy=False,
+        help="Sent automatically (away message, survey): it does not answer the customer.",
+    )
+    template_id = fields.Many2one("whatsapp.crm.template", readonly=True, index="btree_not_null")
+    send_attempts = fields.Integer(readonly=True)
+    last_attempt_at = fields.Datetime(readonly=True)
+    next_attempt_at = fields.Datetime(readonly=True, index="btree_not_null")
+    awaiting_reconciliation = fields.Boolean(
+        readonly=True,
+        help="The last request may have reached Meta without an answer: a status webhook "
+        "will tell, before the message is sent again.",
+    )
+    outbound_payload = fields.Json(readonly=True, help="The request body sent to Meta.")
+    # Figures for the reports (see lib/metrics.py)
+    user_id = fields.Many2one(
+        "res.users", string="Agent", readonly=True, index="btree_not_null",
+        help="The salesperson the conversation was assigned to when the message was stored.",
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True,
+                              index="btree_not_null")
+    delivered_rate = fields.Integer(string="Delivery Rate (%)", readonly=True, aggregator="avg")
+    read_rate = fields.Integer(string="Read Rate (%)", readonly=True, aggregator="avg")
+    failed_rate = fields.Integer(string="Failure Rate (%)", readonly=True, aggregator="avg")
 
     _account_wamid_uniq = models.Constraint(
         "UNIQUE(account_id, wamid)", "A WhatsApp message can only be stored once."
     )
+    _outbound_queue_idx = models.Index("(next_attempt_at, id) WHERE state = 'queued'")
+    _media_queue_idx = models.Index("(media_next_attempt_at, id) WHERE media_state = 'pending'")
+    _company_timestamp_idx = models.Index("(company_id, timestamp)")
+    _user_timestamp_idx = models.Index("(user_id, timestamp) WHERE user_id IS NOT NULL")
+    _conversation_timestamp_idx = models.Index("(conversation_id, timestamp DESC, id DESC)")
 
     @api.depends("body", "message_type")
     def _compute_display_name(self):
@@ -113,74 +213,219 @@ class WhatsappCrmMessage(models.Model):
                 message.message_type, ""
             )
 
-    # ------------------------------------------------------------------
-    # Webhook dispatch
-    # ------------------------------------------------------------------
+    def _state_values(self, state):
+        """Values that move messages to ``state``, with the report figures that follow it."""
+        values = {"state": state}
+        if self and all(message.direction == "out" for message in self):
+            values.update(metrics.rate_values(state))
+        return values
 
-    @api.model
-    def _process_webhook_item(self, item, verified_account):
-        """Apply one parsed webhook item. Returns False when it was not for us."""
-        from ..lib import webhook
-
-        account = self._account_for_item(item, verified_account)
-        if not account:
-            _logger.info(
-                "WhatsApp item for phone number id %s skipped: not ours",
-                getattr(item, "phone_number_id", None),
-            )
-            return False
-        if isinstance(item, webhook.InboundMessage):
-            return self._process_inbound(item, account)
-        if isinstance(item, webhook.MessageStatus):
-            return self._process_status(item, account)
-        handler = {
-            webhook.UserPreference: "_process_user_preference",
-            webhook.AccountUpdate: "_process_account_update",
-            webhook.PhoneNumberQualityUpdate: "_process_account_update",
-            webhook.TemplateStatusUpdate: "_process_template_update",
-            webhook.TemplateQualityUpdate: "_process_template_update",
-            webhook.TemplateCategoryUpdate: "_process_template_update",
-        }.get(type(item))
-        if handler:
-            return getattr(self, handler)(item, account)
-        _logger.info("WhatsApp webhook item of an unhandled kind: %s", type(item).__name__)
-        return False
-
-    @api.model
-    def _account_for_item(self, item, verified_account):
-        phone_number_id = getattr(item, "phone_number_id", None)
-        if not phone_number_id:
-            # Account-level fields (templates, quality) carry only the WABA id.
-            return verified_account if item.waba_id in (None, verified_account.waba_id) else None
-        if phone_number_id == verified_account.phone_number_id:
-            return verified_account
-        account = self.env["whatsapp.crm.account"].sudo().search(
-            [("phone_number_id", "=", phone_number_id)], limit=1
+    def _is_agent_answer(self):
+        """Outbound written by a person: automatic messages do not answer the customer."""
+        self.ensure_one()
+        author = self.author_user_id
+        return (
+            self.direction == "out"
+            and not self.auto_reply
+            and bool(author)
+            and author.id != SUPERUSER_ID
+            and not author.share
         )
-        # Same WABA means the same Meta app signed it; anything else is not verified.
-        if account and account.waba_id == verified_account.waba_id:
-            return account
-        return None
+
+    # ------------------------------------------------------------------
+    # Inbound
+    # ------------------------------------------------------------------
 
     @api.model
-    def _process_user_preference(self, item, account):
-        return self.env["res.partner"].sudo()._whatsapp_process_user_preference(item, account)
+    def _process_inbound(self, item, account):
+        """Store a customer's message once, on its partner, conversation and lead.
 
-    @api.model
-    def _process_account_update(self, item, account):
-        from ..lib import webhook
-
-        if isinstance(item, webhook.PhoneNumberQualityUpdate):
-            account.messaging_limit = item.max_daily_conversations or item.current_limit
-            account.quality_rating = item.event
-        account.message_post(
-            body=self.env._("Meta reported an account event: %(event)s", event=item.event)
+        Its media is not downloaded here: the caller holds the customer's locks,
+        and a slow download must not hold them (see ``_fetch_pending_media``).
+        """
+        if not item.wamid:
+            raise ValueError("Inbound message without an id")
+        if self.search_count([("account_id", "=", account.id), ("wamid", "=", item.wamid)]):
+            return True  # a duplicate delivery or a re-batched payload
+        sender = item.from_wa_id or item.from_user_id
+        if not sender:
+            raise ValueError(f"Inbound message {item.wamid} has no sender")
+        Conversation = self.env["whatsapp.crm.conversation"].sudo()
+        conversation = Conversation._find_for_sender(account, sender)
+        if conversation:
+            conversation._update_profile_name(item.profile_name)
+        else:
+            conversation = Conversation._create_for_sender(account, sender, item.profile_name)
+        message = self.create(self._inbound_values(item, account, conversation))
+        conversation._message_stored(
+            message, referral=item.referral and item.raw.get("referral")
         )
         return True
 
     @api.model
-    def _process_template_update(self, item, account):
-        return self.env["whatsapp.crm.template"].sudo()._process_meta_update(item, account)
+    def _inbound_values(self, item, account, conversation):
+        message_type = item.type if item.type in KNOWN_TYPES else "unsupported"
+        timestamp = item.timestamp.replace(tzinfo=None) if item.timestamp else fields.Datetime.now()
+        reply_to = self.browse()
+        if item.context and item.context.id:
+            reply_to = self.search(
+                [("account_id", "=", account.id), ("wamid", "=", item.context.id)], limit=1
+            )
+        values = {
+            "account_id": account.id,
+            "conversation_id": conversation.id,
+            "direction": "in",
+            "state": "received",
+            "wamid": item.wamid,
+            "message_type": message_type,
+            "original_type": item.type,
+            "body": item.preview_text(),
+            "timestamp": timestamp,
+            "reply_to_id": reply_to.id,
+            "reply_to_wamid": item.context.id if item.context else False,
+            "forwarded": bool(
+                item.context and (item.context.forwarded or item.context.frequently_forwarded)
+            ),
+            "referral": item.raw.get("referral") if item.referral else False,
+            "payload": item.raw,
+        }
+        if item.errors:
+            values["error_code"] = item.errors[0].code or 0
+            values["error_message"] = item.errors[0].title or item.errors[0].message
+        if item.media and item.type in MEDIA_TYPES and item.media.id:
+            values.update(
+                media_id=item.media.id,
+                media_mime_type=item.media.mime_type,
+                media_filename=item.media.filename,
+                media_state="pending",
+                media_next_attempt_at=fields.Datetime.now(),
+            )
+        if item.reaction:
+            values.update(
+                reaction_emoji=item.reaction.emoji or False,
+                reaction_to_wamid=item.reaction.message_id,
+            )
+        if item.interactive:
+            values["interactive_reply_id"] = item.interactive.id
+        elif item.button:
+            values["interactive_reply_id"] = item.button.payload
+        return values
+
+    def _consent_keyword_texts(self):
+        """What the customer said: the text, or the tapped button's payload and label."""
+        self.ensure_one()
+        if self.message_type == "text":
+            return [self.body]
+        return [self.interactive_reply_id, self.body]
+
+    def _apply_consent_keywords(self):
+        """An inbound message that is exactly a consent keyword changes the consent."""
+        Keyword = self.env["whatsapp.crm.consent.keyword"]
+        for message in self:
+            if (
+                message.direction != "in"
+                or message.message_type not in KEYWORD_MESSAGE_TYPES
+                or not message.partner_id
+            ):
+                continue
+            keyword = Keyword._match(message._consent_keyword_texts(), message.company_id)
+            if keyword:
+                message.partner_id.sudo()._whatsapp_set_consent(
+                    Keyword._consent_state(keyword.action),
+                    "inbound_keyword",
+                    proof=message.body,
+                    message=message,
+                )
+
+    # ------------------------------------------------------------------
+    # Media
+    # ------------------------------------------------------------------
+
+    def _fetch_media(self):
+        """Download the media into attachments, each message in its own transaction.
+
+        Failures are kept with the shared retry policy; the attachment is added to
+        the chatter posts that show the message.
+        """
+        auto_commit = not modules.module.current_test
+        for message in self.filtered(lambda m: m.media_state == "pending"):
+            account = message.account_id
+            try:
+                info, content = account._get_client().fetch_media(
+                    message.media_id, max_bytes=account.media_max_bytes
+                )
+                mime_type = media_rules.accepted_mime(
+                    message.message_type,
+                    info.mime_type or message.media_mime_type,
+                    guess_mimetype(content, default=media_rules.UNKNOWN_MIME_TYPE),
+                )
+            except api_errors.CloudApiError as error:
+                message._media_failed(str(error), retry=error.retryable)
+            except ValueError as error:
+                message._media_failed(str(error), retry=False)
+            else:
+                message._media_stored(content, mime_type)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _media_stored(self, content, mime_type):
+        self.ensure_one()
+        attachment = self.env["ir.attachment"].sudo().create({
+            "name": self._media_file_name(mime_type),
+            "raw": content,
+            "mimetype": mime_type,
+            "res_model": self._name,
+            "res_id": self.id,
+        })
+        self.write({
+            "attachment_ids": [fields.Command.link(attachment.id)],
+            "media_state": "done",
+            "media_error": False,
+            "media_mime_type": mime_type,
+            "media_next_attempt_at": False,
+        })
+        self.mail_message_ids.sudo().write({"attachment_ids": [fields.Command.link(attachment.id)]})
+        self.conversation_id._notify_inbox("message")
+
+    def _media_failed(self, reason, retry):
+        self.ensure_one()
+        attempts = self.media_attempts + 1
+        retry = retry and MEDIA_POLICY.can_retry(attempts)
+        self.write({
+            "media_attempts": attempts,
+            "media_error": reason[:250],
+            "media_state": "pending" if retry else "failed",
+            "media_next_attempt_at": fields.Datetime.now()
+            + timedelta(seconds=MEDIA_POLICY.delay(attempts)) if retry else False,
+        })
+        if retry:
+            self._wake_cron_at("whatsapp_crm.ir_cron_fetch_media", self.media_next_attempt_at)
+        _logger.warning("WhatsApp media of message %s not downloaded: %s", self.id, reason)
+
+    def _media_file_name(self, mime_type):
+        if self.media_filename:
+            return self.media_filename
+        extension = mimetypes.guess_extension(mime_type) or ""
+        return f"whatsapp-{self.message_type}-{self.id}{extension}"
+
+    @api.model
+    def _due_media_domain(self):
+        now = fields.Datetime.now()
+        return [
+            ("media_state", "=", "pending"),
+            ("media_next_attempt_at", "<=", now),
+            ("timestamp", ">=", now - MEDIA_RETENTION),
+        ]
+
+    @api.model
+    def _cron_fetch_pending_media(self, limit=50):
+        pending = self.search(self._due_media_domain(), order="media_next_attempt_at, id",
+                              limit=limit)
+        pending._fetch_media()
+        if pending and not modules.module.current_test:
+            self.env["ir.cron"]._commit_progress(
+                len(pending), remaining=self.search_count(self._due_media_domain())
+            )
 
     # ------------------------------------------------------------------
     # Statuses
@@ -208,11 +453,10 @@ class WhatsappCrmMessage(models.Model):
 
     @api.model
     def _from_callback_data(self, callback_data, account):
-        prefix = f"{self._name}:"
-        if not callback_data.startswith(prefix):
+        if not callback_data.startswith(CALLBACK_PREFIX):
             return self.browse()
         try:
-            message_id = int(callback_data[len(prefix) :])
+            message_id = int(callback_data[len(CALLBACK_PREFIX):])
         except ValueError:
             return self.browse()
         message = self.browse(message_id).exists()
@@ -232,16 +476,16 @@ class WhatsappCrmMessage(models.Model):
         if status == "failed":
             if self.state != "read":
                 values.update(
-                    state="failed",
+                    self._state_values("failed"),
                     error_code=status_record.error_code if status_record else 0,
                     error_message=status_record.error_message if status_record else False,
                 )
         elif self.state != "failed" and STATUS_RANK[status] > current_rank:
-            values["state"] = new_state
+            values.update(self._state_values(new_state))
         if values:
             self.write(values)
             if "state" in values:
-                self._refresh_chatter()
+                self._chatter_state_changed()
         return bool(values)
 
     def _reconcile_statuses(self):
@@ -259,3 +503,339 @@ class WhatsappCrmMessage(models.Model):
             for status in pending:
                 status.message_id = message
                 message._apply_status(status.status, status.timestamp, status)
+
+    # ------------------------------------------------------------------
+    # Outbound: the single door
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _queue_outbound(self, conversation, payload, *, message_type, body="",
+                        attachments=None, reply_to=None, template=None, auto_reply=False):
+        """Check what Meta would refuse, queue the message, and send it after commit.
+
+        ``payload`` is a message object built by ``lib/outbound.py``; the recipient,
+        the reply context and our callback data are added when it is sent.
+        """
+        conversation.ensure_one()
+        if message_type != "template" and not conversation.window_open:
+            raise UserError(self.env._(
+                "The 24-hour window with %(customer)s is closed: WhatsApp only accepts "
+                "an approved template until the customer writes again.",
+                customer=conversation.name,
+            ))
+        partner = conversation.partner_id
+        if template and template.category == "marketing" and partner and \
+                not partner._whatsapp_can_receive_marketing():
+            raise UserError(self.env._(
+                "%(customer)s has not agreed to receive marketing messages on WhatsApp.",
+                customer=conversation.name,
+            ))
+        message = self.sudo().create({
+            "conversation_id": conversation.id,
+            "account_id": conversation.account_id.id,
+            "lead_id": conversation.lead_id.id,
+            "direction": "out",
+            "message_type": message_type,
+            "body": body,
+            "reply_to_id": reply_to.id if reply_to else False,
+            "attachment_ids": [fields.Command.link(a.id) for a in (attachments or [])],
+            "author_user_id": self.env.uid,
+            "auto_reply": auto_reply,
+            "template_id": template.id if template else False,
+            "next_attempt_at": fields.Datetime.now(),
+            "outbound_payload": payload,
+            **self._state_values("queued"),
+            **metrics.rate_values("queued"),
+        })
+        conversation.sudo()._message_stored(message)
+        message._send_after_commit()
+        return message
+
+    def _send_after_commit(self):
+        ids = self.ids
+        dbname = self.env.cr.dbname
+        uid = self.env.uid
+
+        def send_now():
+            registry = modules.registry.Registry(dbname)
+            with registry.cursor() as cr:
+                env = api.Environment(cr, uid, {})
+                env["whatsapp.crm.message"].browse(ids)._send_queued()
+
+        if not modules.module.current_test:
+            self.env.cr.postcommit.add(send_now)
+        # Fallback when this process dies before its post-commit send.
+        self._wake_cron_at("whatsapp_crm.ir_cron_send_queue",
+                           fields.Datetime.now() + timedelta(seconds=5))
+
+    def _wake_cron_at(self, cron_xmlid, when):
+        """Make the job run when a retry is due, not at its next regular wake-up."""
+        self.env.ref(cron_xmlid).sudo()._trigger(when)
+
+    @api.model
+    def _due_send_domain(self):
+        return [("state", "=", "queued"), ("direction", "=", "out"),
+                ("next_attempt_at", "<=", fields.Datetime.now())]
+
+    @api.model
+    def _cron_send_queue(self, batch_size=50):
+        due = self.search(self._due_send_domain(), order="next_attempt_at, id", limit=batch_size)
+        due._send_queued()
+        if due and not modules.module.current_test:
+            remaining = self.search_count(self._due_send_domain())
+            self.env["ir.cron"]._commit_progress(len(due), remaining=remaining)
+
+    def _send_queued(self):
+        """Send each due message once, under a row lock, one transaction each.
+
+        A status webhook may update the row while Meta's answer is on its way: the
+        conflict is replayed from a fresh snapshot, which then carries the outcome,
+        and never reaches the salesperson.
+        """
+        auto_commit = not modules.module.current_test
+        for message_id in self.ids:
+            message = self.browse(message_id)
+            if not auto_commit:
+                message._send_locked(auto_commit)
+                continue
+            for attempt in range(1, CONCURRENCY_ATTEMPTS + 1):
+                try:
+                    message._send_locked(auto_commit)
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                    break
+                except CONCURRENCY_ERRORS as error:
+                    self.env.cr.rollback()
+                    self.env.invalidate_all()
+                    _logger.info("WhatsApp message %s: concurrent update (%s), attempt %d",
+                                 message_id, type(error).__name__, attempt)
+
+    def _send_locked(self, auto_commit):
+        self.ensure_one()
+        self.env.cr.execute(
+            """SELECT id FROM whatsapp_crm_message
+                WHERE id = %s AND state = 'queued' AND next_attempt_at <= %s
+                  FOR UPDATE SKIP LOCKED""",
+            [self.id, fields.Datetime.now()],
+        )
+        if not self.env.cr.fetchone():
+            return  # sent, reconciled, not due yet, or another worker has it
+        self.invalidate_recordset()
+        if self.awaiting_reconciliation and self.wamid:
+            self.awaiting_reconciliation = False  # a status webhook answered
+            return
+        self._attempt_send(auto_commit)
+
+    def _attempt_send(self, auto_commit):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        reconcile = int(self.env["ir.config_parameter"].sudo().get_param(
+            RECONCILE_PARAM, RECONCILE_DEFAULT_SECONDS))
+        # Record the intent first: if this worker dies during the call, the message
+        # waits for a status webhook instead of going out twice.
+        self.write({
+            "send_attempts": self.send_attempts + 1,
+            "last_attempt_at": now,
+            "awaiting_reconciliation": True,
+            "next_attempt_at": now + timedelta(seconds=reconcile),
+        })
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        try:
+            payload = self._payload_for_meta()
+            result = self.account_id._get_client().send_message(payload)
+        except api_errors.TransportError as error:
+            _logger.warning("WhatsApp message %s: no answer from Meta (%s)", self.id, error)
+            # Ambiguous: stays queued, awaiting a status webhook or the reconcile delay.
+            self._wake_cron_at("whatsapp_crm.ir_cron_send_queue", self.next_attempt_at)
+            return
+        except api_errors.CloudApiError as error:
+            self._send_failed(error)
+            return
+        # A status webhook may have been faster: lock the row again and re-read it.
+        self.env.cr.execute("SELECT 1 FROM whatsapp_crm_message WHERE id = %s FOR UPDATE",
+                            [self.id])
+        self.invalidate_recordset()
+        values = {
+            "wamid": self.wamid or result.wamid,
+            "awaiting_reconciliation": False,
+            "next_attempt_at": False,
+            "error_code": 0,
+            "error_message": False,
+        }
+        if self.state == "queued":
+            values.update(self._state_values("sent"), sent_at=now)
+        self.write(values)
+        self._reconcile_statuses()
+        if "state" in values:
+            self._chatter_state_changed()
+
+    def _payload_for_meta(self):
+        message = dict(self.outbound_payload or {})
+        if self.message_type in MEDIA_TYPES and self.attachment_ids:
+            message[self.message_type] = self._upload_media_once(message.get(self.message_type))
+        if self.message_type == "template" and self.attachment_ids:
+            self._fill_header_media(message)
+        return outbound.addressed(
+            message,
+            f"+{self.conversation_id.wa_id}",
+            reply_to=self.reply_to_id.wamid or None,
+            callback_data=f"{CALLBACK_PREFIX}{self.id}",
+        )
+
+    def _fill_header_media(self, payload):
+        """Give a template's media header the id of the uploaded attachment."""
+        for component in payload.get("template", {}).get("components", []):
+            if component.get("type") != "header":
+                continue
+            for parameter in component.get("parameters", []):
+                media_type = parameter.get("type")
+                if media_type in ("image", "video", "document"):
+                    media = self._upload_media_once(parameter.get(media_type))
+                    if media_type == "document":
+                        media.setdefault("filename", self.attachment_ids[:1].name)
+                    parameter[media_type] = media
+
+    def _upload_media_once(self, media_object):
+        """Upload the attachment to Meta on the first attempt; reuse its id after."""
+        media_object = dict(media_object or {})
+        if not self.media_id:
+            attachment = self.attachment_ids[:1].sudo()
+            self.media_id = self.account_id._get_client().upload_media(
+                attachment.raw, attachment.mimetype, attachment.name
+            )
+        media_object["id"] = self.media_id
+        return media_object
+
+    def _send_failed(self, error):
+        if error.retryable and SEND_POLICY.can_retry(self.send_attempts):
+            delay = SEND_POLICY.delay(self.send_attempts, retry_after=error.retry_after)
+            self.write({
+                "awaiting_reconciliation": False,
+                "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+                "error_code": error.code or 0,
+                "error_message": str(error),
+            })
+            self._wake_cron_at("whatsapp_crm.ir_cron_send_queue", self.next_attempt_at)
+            return
+        reason = ERROR_EXPLANATIONS.get(error.code)
+        explanation = str(reason) if reason else str(error)
+        self.write({
+            **self._state_values("failed"),
+            "failed_at": fields.Datetime.now(),
+            "awaiting_reconciliation": False,
+            "next_attempt_at": False,
+            "error_code": error.code or 0,
+            "error_message": explanation,
+        })
+        self._chatter_state_changed()
+        if error.code == 131050 and self.partner_id:
+            self.partner_id._whatsapp_record_meta_opt_out(self, error)
+
+    def action_react(self):
+        """React to a customer's message with the emoji given in the context."""
+        self.ensure_one()
+        emoji = self.env.context.get("emoji", "👍")
+        if self.direction != "in" or not self.wamid:
+            raise UserError(self.env._("You can only react to a message the customer sent."))
+        reaction = self._queue_outbound(
+            self.conversation_id,
+            outbound.reaction(self.wamid, emoji),
+            message_type="reaction",
+            body=emoji,
+        )
+        reaction.sudo().write({"reaction_emoji": emoji, "reaction_to_wamid": self.wamid})
+        return True
+
+    def action_resend(self):
+        for message in self.filtered(lambda m: m.direction == "out" and m.state == "failed"):
+            message.write({
+                **message._state_values("queued"),
+                "send_attempts": 0,
+                "next_attempt_at": fields.Datetime.now(),
+                "error_code": 0,
+                "error_message": False,
+            })
+            message._chatter_state_changed()
+            message._send_after_commit()
+        return True
+
+    # ------------------------------------------------------------------
+    # Chatter: one post per document, state mirrored in mail.notification
+    # ------------------------------------------------------------------
+
+    def _chatter_body(self):
+        """The message as the chatter shows it; the customer's text is escaped.
+
+        The delivery ticks are not part of it: the web client draws them from the
+        message state (see static/src/chatter/message_patch.js).
+        """
+        self.ensure_one()
+        label = dict(MESSAGE_TYPES).get(self.message_type, self.message_type)
+        header = Markup()
+        if self.message_type not in ("text", "template"):
+            header += Markup("<em>%s</em> ") % label
+        if self.reply_to_id:
+            header += Markup("<em>%s</em> ") % self.env._(
+                "(replying to: %(quote)s)", quote=(self.reply_to_id.body or "")[:60]
+            )
+        return Markup("%s%s") % (header, plaintext2html(self.body or ""))
+
+    def _chatter_documents(self):
+        """Where the message is shown: its conversation and its lead.
+
+        Not on the contact, which every employee can read: the text stays under the
+        record rules of conversations and leads.
+        """
+        self.ensure_one()
+        return [record for record in (self.conversation_id, self.lead_id) if record]
+
+    def _post_to_chatter(self):
+        """Log the message once on each document; nobody gets an e-mail for it."""
+        self.ensure_one()
+        if self.direction == "in":
+            author = self.partner_id
+        else:
+            author = self.author_user_id.partner_id or self.env.user.partner_id
+        body = self._chatter_body()
+        posts = self.env["mail.message"]
+        for record in self._chatter_documents():
+            post = record.sudo()._message_log(
+                body=body,
+                author_id=author.id,
+                message_type="whatsapp_crm",
+                partner_ids=self.partner_id.ids,
+                attachment_ids=[fields.Command.link(a.id) for a in self.attachment_ids],
+            )
+            posts |= post
+        posts.write({"whatsapp_crm_message_id": self.id})
+        if self.direction == "out" and self.partner_id:
+            self.env["mail.notification"].sudo().create([
+                {
+                    "mail_message_id": post.id,
+                    "res_partner_id": self.partner_id.id,
+                    "author_id": author.id,
+                    "notification_type": "whatsapp_crm",
+                    "is_read": True,  # nothing for the customer's Odoo inbox
+                    **self._notification_values(),
+                }
+                for post in posts
+            ])
+        return posts
+
+    def _notification_values(self):
+        self.ensure_one()
+        failed = self.state == "failed"
+        return {
+            "notification_status": NOTIFICATION_STATUS.get(self.state, "ready"),
+            "failure_type": "whatsapp_crm_error" if failed else False,
+            "failure_reason": self.error_message if failed else False,
+        }
+
+    def _chatter_state_changed(self):
+        """Mirror the new state on the posts' notifications and tell the open chatters."""
+        for message in self.filtered(lambda m: m.direction == "out"):
+            posts = message.mail_message_ids.sudo()
+            posts.notification_ids.filtered(
+                lambda n: n.notification_type == "whatsapp_crm"
+            ).write(message._notification_values())
+            posts._whatsapp_crm_bus_send_state(message.conversation_id._inbox_recipients())

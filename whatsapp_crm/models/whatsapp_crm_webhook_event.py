@@ -9,6 +9,7 @@ from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 
 from ..lib import webhook
+from ..lib.retry import EVENT_POLICY
 
 _logger = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ CONCURRENCY_ERRORS = (
     pg_errors.LockNotAvailable,
 )
 CONCURRENCY_ATTEMPTS = 4
-MAX_ATTEMPTS = 6
 # Meta batches at most 3 MB; anything far larger is not Meta.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 PROCESSING_PARAM = "whatsapp_crm.webhook_processing"
@@ -55,12 +55,16 @@ class WhatsappCrmWebhookEvent(models.Model):
     attempts = fields.Integer(readonly=True)
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(readonly=True)
+    next_attempt_at = fields.Datetime(
+        readonly=True, help="When the retry job processes this failed event again."
+    )
     summary = fields.Char(readonly=True)
 
     _payload_hash_uniq = models.Constraint(
         "UNIQUE(payload_hash)", "This webhook payload was already received."
     )
     _state_idx = models.Index("(state, id) WHERE state IN ('pending', 'error')")
+    _retry_idx = models.Index("(next_attempt_at, id) WHERE state = 'error'")
 
     # ------------------------------------------------------------------
     # Reception (request path: verify, store, commit; nothing more)
@@ -157,48 +161,74 @@ class WhatsappCrmWebhookEvent(models.Model):
         self.env.ref("whatsapp_crm.ir_cron_process_webhook_events").sudo()._trigger()
 
     def _process_with_retries(self, auto_commit=None):
-        """Process each event in its own transaction, replaying on concurrency errors."""
+        """Process each event in its own transaction, replaying on concurrency errors.
+
+        The media of the event's messages is downloaded afterwards, once the
+        customers' locks are released, each file in its own transaction.
+        """
         if auto_commit is None:
             auto_commit = not modules.module.current_test
+        Message = self.env["whatsapp.crm.message"].sudo()
         for event_id in self.ids:
             event = self.browse(event_id)
-            lock_keys = event._customer_lock_keys() if auto_commit else []
+            lock_keys, media_wamids = event._customer_lock_keys_and_media()
+            if not auto_commit:
+                lock_keys = []
             event._lock_customers(lock_keys)
             try:
-                for attempt in range(1, CONCURRENCY_ATTEMPTS + 1):
-                    try:
-                        event._process_locked()
-                        if auto_commit:
-                            # One transaction per event: a failure never undoes another.
-                            self.env.cr.commit()  # pylint: disable=invalid-commit
-                        break
-                    except CONCURRENCY_ERRORS as error:
-                        if not auto_commit:
-                            raise
-                        self.env.cr.rollback()
-                        _logger.info(
-                            "WhatsApp event %s: concurrent update (%s), attempt %d",
-                            event_id,
-                            type(error).__name__,
-                            attempt,
-                        )
+                event._process_replaying(auto_commit)
             finally:
                 event._unlock_customers(lock_keys)
+            if media_wamids:
+                Message.search([
+                    ("account_id", "=", event.account_id.id),
+                    ("wamid", "in", media_wamids),
+                    ("media_state", "=", "pending"),
+                ])._fetch_media()
 
-    def _customer_lock_keys(self):
-        """Advisory lock keys of the customers who wrote in this event, sorted."""
+    def _process_replaying(self, auto_commit):
+        self.ensure_one()
+        for attempt in range(1, CONCURRENCY_ATTEMPTS + 1):
+            try:
+                self._process_locked()
+                if auto_commit:
+                    # One transaction per event: a failure never undoes another.
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                return
+            except CONCURRENCY_ERRORS as error:
+                if not auto_commit:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                _logger.info(
+                    "WhatsApp event %s: concurrent update (%s), attempt %d",
+                    self.id, type(error).__name__, attempt,
+                )
+                last_error = error
+        # Still conflicting: the attempt counts, and the retry job takes it later.
+        self._finish("error", error=self.env._(
+            "Concurrent updates kept conflicting: %(error)s", error=last_error))
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _customer_lock_keys_and_media(self):
+        """Advisory lock keys of the customers who wrote in this event (sorted), and the
+        ids of their messages that carry media."""
         self.ensure_one()
         try:
             payload = webhook.parse_payload(self.payload.encode())
         except webhook.MalformedPayload:
-            return []
-        keys = set()
+            return [], []
+        keys, media_wamids = set(), []
         for item in payload.iter_events():
-            sender = getattr(item, "from_wa_id", None) or getattr(item, "from_user_id", None)
-            if isinstance(item, webhook.InboundMessage) and sender:
+            if not isinstance(item, webhook.InboundMessage):
+                continue
+            sender = item.from_wa_id or item.from_user_id
+            if sender:
                 digest = hashlib.sha256(f"whatsapp_crm:{item.phone_number_id}:{sender}".encode())
                 keys.add(int.from_bytes(digest.digest()[:8], "big", signed=True))
-        return sorted(keys)
+            if item.media and item.media.id and item.wamid:
+                media_wamids.append(item.wamid)
+        return sorted(keys), media_wamids
 
     def _lock_customers(self, keys):
         """Serialise workers on the same customers before the processing snapshot.
@@ -240,20 +270,21 @@ class WhatsappCrmWebhookEvent(models.Model):
         except webhook.MalformedPayload as error:
             self._finish("ignored", error=self.env._("Malformed payload: %s", error))
             return
-        Message = self.env["whatsapp.crm.message"].sudo()
         counts = {"handled": 0, "skipped": 0, "failed": 0}
         errors = []
         for item in payload.iter_events():
             try:
                 with self.env.cr.savepoint():
-                    handled = Message._process_webhook_item(item, self.account_id)
+                    handled = self._process_item(item)
                 counts["handled" if handled else "skipped"] += 1
             except CONCURRENCY_ERRORS:
                 raise
-            except Exception:  # noqa: BLE001 - one bad item must not lose the others
+            except Exception as error:  # noqa: BLE001 - one bad item must not lose the others
                 counts["failed"] += 1
+                # The traceback is kept on the event for the managers, not in the log.
                 errors.append(traceback.format_exc())
-                _logger.exception("WhatsApp event %s: an item failed", self.id)
+                _logger.warning("WhatsApp event %s: an item failed: %s: %s",
+                                self.id, type(error).__name__, error)
         summary = self.env._(
             "%(handled)s handled, %(skipped)s skipped, %(failed)s failed", **counts
         )
@@ -265,15 +296,69 @@ class WhatsappCrmWebhookEvent(models.Model):
             self._finish("done", summary=summary)
 
     def _finish(self, state, error=False, summary=False):
+        attempts = self.attempts + 1
+        retry_at = False
+        if state == "error" and EVENT_POLICY.can_retry(attempts):
+            retry_at = fields.Datetime.now() + timedelta(seconds=EVENT_POLICY.delay(attempts))
         self.write(
             {
                 "state": state,
                 "error": error,
                 "summary": summary,
-                "attempts": self.attempts + 1,
+                "attempts": attempts,
                 "processed_at": fields.Datetime.now(),
+                "next_attempt_at": retry_at,
             }
         )
+        if retry_at:
+            self.env.ref("whatsapp_crm.ir_cron_process_webhook_events").sudo() \
+                ._whatsapp_crm_trigger_at(retry_at)
+
+    # ------------------------------------------------------------------
+    # Dispatch of one webhook item to the model it belongs to
+    # ------------------------------------------------------------------
+
+    def _process_item(self, item):
+        """Apply one parsed webhook item. Returns False when it was not for us."""
+        self.ensure_one()
+        account = self._account_for_item(item)
+        if not account:
+            _logger.info(
+                "WhatsApp item for phone number id %s skipped: not ours",
+                getattr(item, "phone_number_id", None),
+            )
+            return False
+        env = self.env
+        if isinstance(item, webhook.InboundMessage):
+            return env["whatsapp.crm.message"].sudo()._process_inbound(item, account)
+        if isinstance(item, webhook.MessageStatus):
+            return env["whatsapp.crm.message"].sudo()._process_status(item, account)
+        if isinstance(item, webhook.UserPreference):
+            return env["res.partner"].sudo()._whatsapp_process_user_preference(item, account)
+        if isinstance(item, (webhook.AccountUpdate, webhook.PhoneNumberQualityUpdate)):
+            return account.sudo()._process_account_update(item)
+        if isinstance(item, (webhook.TemplateStatusUpdate, webhook.TemplateQualityUpdate,
+                             webhook.TemplateCategoryUpdate)):
+            return env["whatsapp.crm.template"].sudo()._process_meta_update(item, account)
+        _logger.info("WhatsApp webhook item of an unhandled kind: %s", type(item).__name__)
+        return False
+
+    def _account_for_item(self, item):
+        """The account an item is for, if the account that signed the event may speak for it."""
+        verified_account = self.account_id
+        phone_number_id = getattr(item, "phone_number_id", None)
+        if not phone_number_id:
+            # Account-level fields (templates, quality) carry only the WABA id.
+            return verified_account if item.waba_id in (None, verified_account.waba_id) else None
+        if phone_number_id == verified_account.phone_number_id:
+            return verified_account
+        account = self.env["whatsapp.crm.account"].sudo().search(
+            [("phone_number_id", "=", phone_number_id)], limit=1
+        )
+        # Same WABA means the same Meta app signed it; anything else is not verified.
+        if account and account.waba_id == verified_account.waba_id:
+            return account
+        return None
 
     @api.model
     def _cron_process_pending(self, batch_size=100):
@@ -293,13 +378,9 @@ class WhatsappCrmWebhookEvent(models.Model):
 
     @api.model
     def _due_for_retry(self, limit):
-        now = fields.Datetime.now()
-        failed = self.search(
-            [("state", "=", "error"), ("attempts", "<", MAX_ATTEMPTS)], order="id", limit=limit
-        )
-        return failed.filtered(
-            lambda event: not event.processed_at
-            or event.processed_at < now - timedelta(minutes=2**event.attempts)
+        return self.search(
+            [("state", "=", "error"), ("next_attempt_at", "<=", fields.Datetime.now())],
+            order="next_attempt_at, id", limit=limit,
         )
 
     def action_replay(self):
@@ -307,7 +388,7 @@ class WhatsappCrmWebhookEvent(models.Model):
         if not self.env.user.has_group("whatsapp_crm.group_whatsapp_crm_manager"):
             raise UserError(self.env._("Only WhatsApp managers can replay webhook events."))
         replayable = self.filtered(lambda event: event.state in ("error", "ignored", "pending"))
-        replayable.write({"state": "pending"})
+        replayable.write({"state": "pending", "next_attempt_at": False})
         for event in replayable:
             event._process_payload()
         return True

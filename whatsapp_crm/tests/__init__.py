@@ -13,3 +13,6 @@ from . import test_reports
 from . import test_routing
 from . import test_inbox
 from . import test_access_rights
+from . import test_conversation_lookup
+from . import test_js
+from . import test_odoo_tables

@@ -6,7 +6,7 @@ from odoo.tools import mute_logger
 from .common import WhatsappCrmCase, tagged
 
 WA_ID = "5511987654321"
-INBOUND = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message_inbound.WhatsappCrmMessage"
+INBOUND = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message.WhatsappCrmMessage"
 
 
 @tagged("post_install", "-at_install")
@@ -24,7 +24,7 @@ class TestWebhookEvents(WhatsappCrmCase):
         self.assertFalse(self.messages_of(WA_ID))
 
         # The scheduled action retries it once the backoff has passed.
-        event.processed_at = "2000-01-01 00:00:00"
+        event.next_attempt_at = "2000-01-01 00:00:00"
         self.env["whatsapp.crm.webhook.event"]._cron_process_pending()
         self.assertEqual(event.state, "done")
         self.assertEqual(event.attempts, 2)
@@ -59,10 +59,31 @@ class TestWebhookEvents(WhatsappCrmCase):
             self.post_ok(self.inbound_payload(WA_ID))
             event = self.events()
             for _attempt in range(10):
-                event.processed_at = "2000-01-01 00:00:00"
+                if event.next_attempt_at:  # time passes until the next attempt is due
+                    event.next_attempt_at = "2000-01-01 00:00:00"
                 self.env["whatsapp.crm.webhook.event"]._cron_process_pending()
         self.assertEqual(event.attempts, 6)
         self.assertEqual(event.state, "error")
+        self.assertFalse(event.next_attempt_at, "no further attempt is planned")
+
+    @mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_webhook_event")
+    def test_a_due_failed_event_is_not_starved_by_ones_not_due(self):
+        Event = self.env["whatsapp.crm.webhook.event"]
+        with patch(f"{INBOUND}._process_inbound", side_effect=RuntimeError("later")):
+            for index in range(5):
+                self.post_ok(self.inbound_payload(f"55119000022{index:02d}"))
+        later = self.events()
+        self.assertEqual(set(later.mapped("state")), {"error"})
+        self.assertTrue(all(event.next_attempt_at for event in later))
+        self.post_ok(self.inbound_payload(WA_ID))
+        due = self.events() - later
+        due.write({"state": "error", "next_attempt_at": "2000-01-01 00:00:00"})
+        # The oldest events are not due: the limit applies to due events only.
+        self.assertEqual(Event._due_for_retry(limit=1), due)
+        cron = self.env.ref("whatsapp_crm.ir_cron_process_webhook_events")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertIn(later[0].next_attempt_at, triggers.mapped("call_at"),
+                      "the job is woken when the retry is due, not at its next poll")
 
     def test_deferred_mode_answers_first_and_the_cron_processes(self):
         self.env["ir.config_parameter"].set_param("whatsapp_crm.webhook_processing", "deferred")

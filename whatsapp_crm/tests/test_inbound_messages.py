@@ -31,12 +31,17 @@ class TestInboundMessages(WhatsappCrmCase):
         self.assertEqual(lead.medium_id, self.env.ref("whatsapp_crm.utm_medium_whatsapp"))
         self.assertEqual(lead.team_id, self.team)
         self.assertIn(lead.user_id, self.salesperson_1 | self.salesperson_2)
-        for record in (lead, partner):
+        for record in (lead, conversation):
             posted = record.message_ids.filtered(lambda m: m.whatsapp_crm_message_id == message)
             self.assertEqual(len(posted), 1, record._name)
             self.assertEqual(posted.author_id, partner)
-            self.assertEqual(posted.subtype_id, self.env.ref("whatsapp_crm.mt_whatsapp_message"))
+            self.assertEqual(posted.message_type, "whatsapp_crm")
             self.assertIn("Is SO042 shipped?", posted.body)
+            self.assertFalse(posted.notification_ids, "nobody is notified of an inbound post")
+        # The contact, readable by every employee, shows the conversation, not its text.
+        self.assertFalse(partner.message_ids.filtered("whatsapp_crm_message_id"))
+        self.assertFalse(self.env["mail.mail"].search([("mail_message_id", "in",
+                                                       message.mail_message_ids.ids)]))
         self.assertEqual(lead.whatsapp_window_state, "open")
         self.assertEqual(partner.whatsapp_window_state, "open")
         self.assertEqual(partner.whatsapp_conversation_count, 1)
@@ -61,7 +66,7 @@ class TestInboundMessages(WhatsappCrmCase):
         self.assertNotIn("<b>", posted.body)
         self.assertIn("&lt;script&gt;", posted.body)
 
-    @mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_message_inbound")
+    @mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_message")
     def test_every_message_type_is_stored(self):
         samples = {
             "text": {"text": {"body": "hi"}},

@@ -5,6 +5,8 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
+from odoo.addons.whatsapp_crm.lib import outbound
+
 from .common_simulator import WhatsappCrmSimulatorCase
 
 WA_ID = "5511987650000"
@@ -65,21 +67,46 @@ class TestInbox(WhatsappCrmSimulatorCase):
         out = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         self.assertEqual(out.body, "¡Hola Marta! 99 €/mes.")
         self.assertEqual(out.author_user_id, self.salesperson_1)
-        self.assertIn("99 €/mes", conversation.thread_html)
+        self.assertEqual(conversation.get_thread()[-1]["body"], "¡Hola Marta! 99 €/mes.")
 
     def test_automatic_outbound_does_not_answer_the_customer(self):
         self.env["whatsapp.crm.message"]._queue_outbound(
-            self.conversation, {"type": "text", "text": {"body": "We are closed"}},
-            message_type="text", body="We are closed",
-        )  # as the superuser, like an away message
+            self.conversation, outbound.text("We are closed"),
+            message_type="text", body="We are closed", auto_reply=True,
+        )
         self.assertTrue(self.conversation.waiting_reply)
 
-    def test_thread_escapes_the_customer_text(self):
-        self.customer_writes(WA_ID, text="<script>alert(1)</script> <b>hi</b>")
-        html = str(self.conversation.thread_html)
-        self.assertNotIn("<script>", html)
-        self.assertIn("&lt;script&gt;", html)
-        self.assertLess(html.index("¿precio?"), html.index("&lt;script&gt;"), "oldest first")
+    def test_thread_is_data_oldest_first_and_the_chatter_escapes_it(self):
+        evil = "<script>alert(1)</script> <b>hi</b>"
+        self.customer_writes(WA_ID, text=evil)
+        thread = self.conversation.get_thread()
+        self.assertEqual([m["body"] for m in thread], ["Hola, ¿precio?", evil], "oldest first, raw")
+        self.assertEqual(thread[-1]["direction"], "in")
+        posted = self.conversation.message_ids.filtered("whatsapp_crm_message_id")[:1]
+        self.assertNotIn("<script>", posted.body)
+        self.assertIn("&lt;script&gt;", posted.body)
+
+    def test_reading_changes_nothing_marking_read_does(self):
+        self.conversation.user_id = self.salesperson_1
+        conversation = self.conversation.with_user(self.salesperson_1)
+        conversation.web_read({"name": {}, "unread_count": {}})
+        self.assertEqual(self.conversation.unread_count, 1, "a read has no side effect")
+        self.assertIs(conversation.action_mark_read(), True)
+        self.assertEqual(self.conversation.unread_count, 0)
+
+    def test_each_agent_has_their_own_draft(self):
+        self.conversation.user_id = self.salesperson_1
+        mine = self.conversation.with_user(self.salesperson_1)
+        theirs = self.conversation.with_user(self.env.user)
+        mine.reply_body = "draft of agent 1"
+        theirs.reply_body = "draft of the admin"
+        self.env.invalidate_all()
+        self.assertEqual(mine.reply_body, "draft of agent 1")
+        self.assertEqual(theirs.reply_body, "draft of the admin")
+        mine.action_send_reply()
+        self.env.invalidate_all()
+        self.assertFalse(mine.reply_body)
+        self.assertEqual(theirs.reply_body, "draft of the admin")
 
     def test_new_message_reopens_a_resolved_conversation(self):
         self.conversation.action_resolve()

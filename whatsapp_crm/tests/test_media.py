@@ -6,7 +6,7 @@ from .common import new_wamid
 from .common_simulator import WhatsappCrmSimulatorCase
 
 WA_ID = "5511987650000"
-MEDIA_LOGGER = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message_inbound"
+MEDIA_LOGGER = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message"
 
 
 @tagged("post_install", "-at_install")

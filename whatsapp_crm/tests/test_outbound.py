@@ -7,7 +7,7 @@ from odoo.tools import mute_logger
 from .common_simulator import WhatsappCrmSimulatorCase
 
 WA_ID = "5511912340000"
-OUTBOUND_LOGGER = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message_outbound"
+OUTBOUND_LOGGER = "odoo.addons.whatsapp_crm.models.whatsapp_crm_message"
 
 
 @tagged("post_install", "-at_install")
@@ -56,8 +56,22 @@ class TestOutbound(WhatsappCrmSimulatorCase):
         self._run_queue()
         self.assertEqual(len(self.sent_requests()), 1)
         posted = message.mail_message_ids
-        self.assertEqual(set(posted.mapped("model")), {"crm.lead", "res.partner"})
+        self.assertEqual(set(posted.mapped("model")),
+                         {"crm.lead", "whatsapp.crm.conversation"})
         self.assertEqual(posted[0].author_id, self.env.user.partner_id)
+        # The delivery state is mirrored in a notification of our own type, not in the body.
+        notifications = posted.notification_ids
+        self.assertEqual(set(notifications.mapped("notification_type")), {"whatsapp_crm"})
+        self.assertEqual(notifications.res_partner_id, self.conversation.partner_id)
+        self.assertEqual(set(notifications.mapped("notification_status")), {"sent"})
+        body_before = posted.mapped("body")
+        self.post_ok(self.status_payload([{
+            "id": message.wamid, "status": "read", "timestamp": "1767225600",
+            "recipient_id": WA_ID,
+        }], account=self.sim_line), secret=self.sim_account.app_secret)
+        self.assertEqual(message.state, "read")
+        self.assertEqual(posted.mapped("body"), body_before, "the post is never rewritten")
+        self.assertFalse(self.env["mail.mail"].search([("mail_message_id", "in", posted.ids)]))
 
     def test_closed_window_is_refused_before_calling_meta(self):
         self.conversation.window_expires_at = "2020-01-01 00:00:00"
@@ -137,11 +151,15 @@ class TestOutbound(WhatsappCrmSimulatorCase):
         self.assertEqual(message.state, "failed")
         self.assertEqual(message.error_code, 131026)
         self.assertIn("cannot receive WhatsApp messages", message.error_message)
-        notes = self.lead.message_ids.filtered(lambda m: "not sent" in (m.body or ""))
-        self.assertEqual(len(notes), 1)
-        message.action_resend()
+        notifications = message.mail_message_ids.notification_ids
+        self.assertEqual(set(notifications.mapped("notification_status")), {"exception"})
+        self.assertEqual(set(notifications.mapped("failure_type")), {"whatsapp_crm_error"})
+        self.assertIn("cannot receive WhatsApp messages", notifications[0].failure_reason)
+        self.assertTrue(message.action_resend())
+        self.assertEqual(set(notifications.mapped("notification_status")), {"ready"})
         self._run_queue()
         self.assertEqual(message.state, "sent")
+        self.assertEqual(set(notifications.mapped("notification_status")), {"sent"})
 
 
 class ApprovedTemplateMixin:
@@ -220,12 +238,12 @@ class TestReadReceipts(WhatsappCrmSimulatorCase):
         self.customer_writes("5511944440000", text="first")
         last = self.customer_writes("5511944440000", text="second")
         conversation = last.conversation_id
-        conversation._mark_inbound_read()
+        self.assertIs(conversation.action_mark_read(), True)
         reads = [r["json"] for r in self.sent_requests() if r["json"].get("status") == "read"]
         self.assertEqual(reads, [{"messaging_product": "whatsapp", "status": "read",
                                   "message_id": last.wamid}])
         self.assertTrue(all(conversation.whatsapp_message_ids.mapped("marked_read")))
-        conversation._mark_inbound_read()  # nothing new: no second receipt
+        conversation.action_mark_read()  # nothing new: no second receipt
         self.assertEqual(len([r for r in self.sent_requests()
                               if r["json"].get("status") == "read"]), 1)
 

@@ -4,6 +4,8 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 
+from odoo.addons.whatsapp_crm.lib import outbound
+
 from .common import tagged
 from .common_simulator import WhatsappCrmSimulatorCase
 
@@ -47,7 +49,7 @@ class TestReports(WhatsappCrmSimulatorCase):
 
     def reply(self, conversation, body="On it!", user=None):
         return self.Message.with_user(user or self.salesperson_1)._queue_outbound(
-            conversation, {"type": "text", "text": {"body": body}}, message_type="text", body=body
+            conversation, outbound.text(body), message_type="text", body=body
         )
 
     # ------------------------------------------------------------------
@@ -140,7 +142,7 @@ class TestReports(WhatsappCrmSimulatorCase):
                 "conversation_id": conversations[0].id, "account_id": self.account.id,
                 "direction": "out", "state": "queued", "timestamp": started,
             })
-            message.write({"state": state})
+            message._apply_status(state, started)
         self.Message.create({
             "conversation_id": conversations[0].id, "account_id": self.account.id,
             "direction": "in", "state": "received", "timestamp": started,

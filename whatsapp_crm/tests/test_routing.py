@@ -3,6 +3,8 @@ from zoneinfo import ZoneInfo
 
 from odoo import fields
 
+from odoo.addons.whatsapp_crm.lib import outbound
+
 from .common import WhatsappCrmCase, tagged
 from .common_simulator import WhatsappCrmSimulatorCase
 
@@ -193,7 +195,7 @@ class TestRouting(RoutingMixin, WhatsappCrmCase):
         recent = self.customer_writes_webhook("5511944440002", when=now - timedelta(minutes=5))
         answered = self.customer_writes_webhook("5511944440003", when=now - timedelta(hours=1))
         self.env["whatsapp.crm.message"]._queue_outbound(
-            answered, {"type": "text", "text": {"body": "Hi"}}, message_type="text", body="Hi"
+            answered, outbound.text("Hi"), message_type="text", body="Hi"
         )
         Conversation = self.env["whatsapp.crm.conversation"]
         Conversation._cron_check_first_response()

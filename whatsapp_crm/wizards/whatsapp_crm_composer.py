@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import interactive, phone
+from ..lib import interactive, outbound, phone
 
 MEDIA_TYPE_BY_FAMILY = {"image": "image", "video": "video", "audio": "audio"}
 
@@ -23,6 +23,10 @@ class WhatsappCrmComposer(models.TransientModel):
     )
     conversation_id = fields.Many2one(
         "whatsapp.crm.conversation", compute="_compute_conversation_id"
+    )
+    colleague_user_id = fields.Many2one(
+        "res.users", string="Handled By", compute="_compute_conversation_id",
+        help="The colleague whose conversation with this customer you cannot write in.",
     )
     recipient_count = fields.Integer(compute="_compute_conversation_id")
     window_open = fields.Boolean(related="conversation_id.window_open")
@@ -74,12 +78,15 @@ class WhatsappCrmComposer(models.TransientModel):
 
     @api.depends("res_model", "res_ids", "account_id")
     def _compute_conversation_id(self):
+        Conversation = self.env["whatsapp.crm.conversation"]
         for composer in self:
             records = composer._records()
             composer.recipient_count = len(records)
-            composer.conversation_id = (
-                composer._existing_conversation(records) if len(records) == 1 else False
-            )
+            found = composer._customer_conversation(records) if len(records) == 1 \
+                else Conversation
+            mine = found and found.with_env(self.env).has_access("read")
+            composer.conversation_id = found.with_env(self.env) if mine else False
+            composer.colleague_user_id = found.user_id if found and not mine else False
 
     @api.depends("conversation_id", "recipient_count")
     def _compute_use_template(self):
@@ -102,7 +109,7 @@ class WhatsappCrmComposer(models.TransientModel):
         """The record whose fields fill the template: itself, or its lead or contact."""
         if not template.model or record._name == template.model:
             return record
-        conversation = self._existing_conversation(record)
+        conversation = self._customer_conversation(record).with_env(self.env)
         for candidate in (conversation.lead_id, conversation.partner_id,
                           getattr(record, "partner_id", None)):
             if candidate and candidate._name == template.model:
@@ -114,24 +121,31 @@ class WhatsappCrmComposer(models.TransientModel):
             return self.env["res.partner"]
         return self.env[self.res_model].browse(self.res_ids).exists()
 
-    def _existing_conversation(self, record):
-        Conversation = self.env["whatsapp.crm.conversation"]
+    def _customer_conversation(self, record):
+        """The account's conversation with the record's customer, whoever handles it (sudo).
+
+        Looked up like an inbound message does: the lead's own conversation, else the
+        contact's, else by every form of the record's phone number.
+        """
+        Conversation = self.env["whatsapp.crm.conversation"].sudo()
         if record._name == "whatsapp.crm.conversation":
-            return record
+            return record.sudo()
         domain = [("account_id", "=", self.account_id.id)]
         if record._name == "crm.lead":
             conversation = Conversation.search(domain + [("lead_id", "=", record.id)], limit=1)
-            if conversation or not record.partner_id:
+            if conversation:
                 return conversation
-            record = record.partner_id
         partner = self._partner_of(record)
         if partner:
-            return Conversation.search(
+            conversation = Conversation.search(
                 domain + [("partner_id", "child_of", partner.commercial_partner_id.id)],
                 order="last_inbound_at desc",
                 limit=1,
             )
-        return Conversation
+            if conversation:
+                return conversation
+        wa_id = self._wa_id_of(record, raise_if_invalid=False)
+        return Conversation._find_for_sender(self.account_id, wa_id) if wa_id else Conversation
 
     @staticmethod
     def _partner_of(record):
@@ -141,11 +155,7 @@ class WhatsappCrmComposer(models.TransientModel):
         partner = record["partner_id"] if "partner_id" in record._fields else None
         return partner if partner and partner._name == "res.partner" else None
 
-    def _conversation_for(self, record):
-        """The record's conversation, or a new one from its phone number."""
-        conversation = self._existing_conversation(record)
-        if conversation:
-            return conversation
+    def _wa_id_of(self, record, raise_if_invalid=True):
         partner = self._partner_of(record)
         number = (record["phone"] if "phone" in record._fields else None) or (
             partner.phone if partner else None
@@ -155,22 +165,66 @@ class WhatsappCrmComposer(models.TransientModel):
             country_record or (partner and partner.country_id) or self.env.company.country_id
         ).code
         try:
-            wa_id = phone.to_wa_id(number or "", country)
+            return phone.to_wa_id(number or "", country)
         except phone.InvalidPhoneNumber:
+            if not raise_if_invalid:
+                return None
             raise UserError(self.env._(
                 "%(record)s has no valid phone number for WhatsApp.",
                 record=record.display_name,
             )) from None
+
+    def _conversation_for(self, record):
+        """The record's conversation, or a new one from its phone number.
+
+        A conversation that a colleague handles is refused before anything is
+        created: the salesperson can ask them for a transfer instead.
+        """
+        conversation = self._customer_conversation(record)
+        if conversation:
+            if not conversation.with_env(self.env).has_access("read"):
+                raise UserError(self._colleague_refusal(conversation))
+            return conversation.with_env(self.env)
+        partner = self._partner_of(record)
+        wa_id = self._wa_id_of(record)
         if not partner:
             raise UserError(self.env._(
                 "%(record)s has no contact to write to.", record=record.display_name
             ))
-        return self.env["whatsapp.crm.conversation"].sudo().create({
-            "account_id": self.account_id.id,
-            "wa_id": wa_id,
-            "partner_id": partner.id,
-            "lead_id": record.id if record._name == "crm.lead" else False,
-        })
+        return self.env["whatsapp.crm.conversation"].sudo()._create_for_sender(
+            self.account_id, wa_id, partner=partner,
+            lead=record if record._name == "crm.lead" else None,
+        ).with_env(self.env)
+
+    def _colleague_refusal(self, conversation):
+        holder = conversation.user_id.name or conversation.team_id.name or self.env._(
+            "another team")
+        return self.env._(
+            "%(holder)s handles the WhatsApp conversation with %(customer)s: you cannot "
+            "write in it. Use “Ask for a transfer” to ask %(holder)s to hand it over.",
+            holder=holder, customer=conversation.name,
+        )
+
+    def action_request_transfer(self):
+        """Ask the colleague who handles the conversation to transfer it (an activity)."""
+        self.ensure_one()
+        records = self._records()
+        conversation = self._customer_conversation(records[:1]) if len(records) == 1 else False
+        if not conversation or conversation.with_env(self.env).has_access("read"):
+            raise UserError(self.env._("There is no colleague's conversation to ask for."))
+        holder = conversation.user_id or conversation.team_id.user_id
+        if not holder:
+            raise UserError(self._colleague_refusal(conversation))
+        conversation.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("WhatsApp transfer requested by %(user)s", user=self.env.user.name),
+            note=self.env._(
+                "%(user)s would like to write to %(customer)s: transfer the conversation "
+                "to them if you agree.", user=self.env.user.name, customer=conversation.name,
+            ),
+            user_id=holder.id,
+        )
+        return True
 
     def action_send(self):
         self.ensure_one()
@@ -217,24 +271,17 @@ class WhatsappCrmComposer(models.TransientModel):
                 "The template %(name)s needs a file for its header: attach one.",
                 name=template.display_name,
             ))
-        payload = {
-            "type": "template",
-            "template": {
-                "name": template.name,
-                "language": {"code": template.language},
-                "components": template._send_components(target, header_media=header_media),
-            },
-        }
-        message = self.env["whatsapp.crm.message"]._queue_outbound(
+        return self.env["whatsapp.crm.message"]._queue_outbound(
             conversation,
-            payload,
+            outbound.template(
+                template.name, template.language,
+                template._send_components(target, header_media=header_media),
+            ),
             message_type="template",
             body=template._preview(target),
             attachments=self.attachment_ids[:1] if header_media is not None else None,
-            template_category=template.category,
+            template=template,
         )
-        message.template_id = template
-        return message
 
     def _send_to(self, conversation, record=None):
         if self.use_template:
@@ -244,27 +291,25 @@ class WhatsappCrmComposer(models.TransientModel):
         if not self.attachment_ids and self.interactive_kind != "none":
             return self._send_interactive(conversation, reply_to)
         if not self.attachment_ids:
-            payload = {"type": "text", "text": {"body": self.body, "preview_url": True}}
             return Message._queue_outbound(
-                conversation, payload, message_type="text", body=self.body, reply_to=reply_to
+                conversation, self._built(outbound.text, self.body, preview_url=True),
+                message_type="text", body=self.body, reply_to=reply_to,
             )
         messages = Message
         caption = self.body
         for attachment in self.attachment_ids:
             media_type = self._media_type(attachment)
-            media = {}
-            with_caption = bool(caption) and media_type in ("image", "video", "document")
-            if with_caption:
-                media["caption"] = caption
-            if media_type == "document":
-                media["filename"] = attachment.name
-            if media_type == "audio" and "ogg" in (attachment.mimetype or ""):
-                media["voice"] = True
+            with_caption = bool(caption) and media_type in outbound.CAPTION_MEDIA_TYPES
             messages |= Message._queue_outbound(
                 conversation,
-                {"type": media_type, media_type: media},
+                self._built(
+                    outbound.media, media_type,
+                    caption=caption if with_caption else None,
+                    filename=attachment.name if media_type == "document" else None,
+                    voice=media_type == "audio" and "ogg" in (attachment.mimetype or ""),
+                ),
                 message_type=media_type,
-                body=media.get("caption") or attachment.name,
+                body=caption if with_caption else attachment.name,
                 attachments=attachment,
                 reply_to=reply_to,
             )
@@ -273,7 +318,7 @@ class WhatsappCrmComposer(models.TransientModel):
             reply_to = None
         if caption:
             messages |= Message._queue_outbound(
-                conversation, {"type": "text", "text": {"body": caption}},
+                conversation, self._built(outbound.text, caption),
                 message_type="text", body=caption,
             )
         return messages
@@ -292,9 +337,17 @@ class WhatsappCrmComposer(models.TransientModel):
                                        reason=error)) from error
         summary = "\n".join([self.body or "", *(f"[{option.strip()}]" for option in options)])
         return self.env["whatsapp.crm.message"]._queue_outbound(
-            conversation, {"type": "interactive", "interactive": built},
+            conversation, outbound.interactive(built),
             message_type="interactive", body=summary, reply_to=reply_to,
         )
+
+    def _built(self, builder, *args, **kwargs):
+        """A message object from ``lib/outbound``; its refusal in the user's words."""
+        try:
+            return builder(*args, **kwargs)
+        except ValueError as error:
+            raise UserError(self.env._("This WhatsApp message cannot be sent: %(reason)s",
+                                       reason=error)) from error
 
     @staticmethod
     def _media_type(attachment):

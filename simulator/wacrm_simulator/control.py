@@ -13,7 +13,9 @@ from .media import Media, sample_file
 from .templates import _invalid
 from .webhooks import envelope, messages_value
 
-FAULT_KINDS = {"http_500", "timeout", "drop_response", "graph_error"}
+# slow_response: the request is handled (its statuses are scheduled) and answered only
+# after `delay` seconds, so status webhooks can overtake the answer, as they do on Meta.
+FAULT_KINDS = {"http_500", "timeout", "drop_response", "graph_error", "slow_response"}
 
 
 class ControlMixin:

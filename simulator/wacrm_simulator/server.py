@@ -188,6 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._record(method, path, query, raw, status, result, started)
             self.close_connection = True
             return
+        if fault and fault["kind"] == "slow_response":
+            time.sleep(fault["delay"])
         self._finish(method, path, query, raw, status, result, None, started)
 
     def _finish(self, method, path, query, raw, status, result, _code, started) -> None:

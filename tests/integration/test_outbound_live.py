@@ -85,11 +85,19 @@ def test_salesperson_chats_from_the_lead(odoo, simulator, sim_account, wa_accoun
         [("conversation_id.wa_id", "=", wa_id), ("direction", "=", "out")],
         ["state", "mail_message_ids", "wamid"]))[0]
 
-    # 4. The read tick shows, on the message and in the lead's chatter.
+    # 4. Read: the message says so, and the chatter posts (lead and conversation) mirror
+    # the delivery in a notification of our own type; their text is never rewritten.
     _wait_for(lambda: seller.call("whatsapp.crm.message", "read", [message["id"]],
                                   ["state"])[0]["state"] == "read")
-    bodies = seller.call("mail.message", "read", message["mail_message_ids"], ["body"])
-    assert all("text-info" in body["body"] for body in bodies)
+    posts = seller.call("mail.message", "read", message["mail_message_ids"],
+                        ["model", "body", "notification_ids", "message_type"])
+    assert {post["model"] for post in posts} == {"crm.lead", "whatsapp.crm.conversation"}
+    assert {post["message_type"] for post in posts} == {"whatsapp_crm"}
+    notifications = odoo.call("mail.notification", "read",
+                              [n for post in posts for n in post["notification_ids"]],
+                              ["notification_type", "notification_status"])
+    assert {(n["notification_type"], n["notification_status"]) for n in notifications} == {
+        ("whatsapp_crm", "sent")}
 
     # 5. The window passes: free text is refused before Meta, a template goes through.
     _wait_for(lambda: not _lead_of(odoo, wa_account, wa_id)["window_open"],
@@ -161,3 +169,42 @@ def test_faults_never_lose_or_duplicate_a_message(odoo, simulator, sim_account, 
                        if r["json"].get("type") == "text")
     assert len(accepted) == count
     assert set(accepted.values()) == {1}, accepted
+
+
+@pytest.fixture
+def slow_meta(odoo):
+    params = {"whatsapp_crm.send_reconcile_seconds": "30"}
+    for key, value in params.items():
+        odoo.call("ir.config_parameter", "set_param", key, value)
+    yield
+    for key in params:
+        odoo.call("ir.config_parameter", "set_param", key, False)
+
+
+def test_statuses_overtaking_metas_answer_never_fail_the_send(
+        odoo, simulator, sim_account, wa_account, salesperson, slow_meta):
+    """Meta's sent/delivered webhooks arrive before the HTTP answer to our send."""
+    user_id, seller = salesperson
+    wa_id = _new_wa_id()
+    simulator.customer_sends(wa_id, name="Dora Overtake", type="text", text="hola")
+    lead_id = _wait_for(lambda: _lead_of(odoo, wa_account, wa_id))["lead_id"][0]
+    odoo.call("crm.lead", "write", [lead_id], {"user_id": user_id})
+    # The answer to the send comes 3 s late; its statuses (0.3 s apart) are on time.
+    simulator.inject_fault("slow_response", count=1, path="/messages$", delay=3)
+
+    result = _compose_and_send(seller, lead_id, wa_account,
+                               {"use_template": False, "body": "¿Lo recibiste?"})
+    assert result  # the salesperson's Send succeeded: no error reached them
+
+    def outbound():
+        return seller.call("whatsapp.crm.message", "search_read",
+                           [("conversation_id.wa_id", "=", wa_id), ("direction", "=", "out")],
+                           ["state", "wamid", "send_attempts"])
+
+    messages = _wait_for(lambda: [m for m in outbound() if m["state"] == "read"] and outbound(),
+                         timeout=60)
+    assert len(messages) == 1
+    accepted = [r for r in simulator.requests("/messages")
+                if r["json"].get("type") == "text" and r["status"] == 200]
+    assert len(accepted) == 1, "sent once"
+    assert messages[0]["wamid"] == accepted[0]["wamid"]

@@ -18,7 +18,6 @@ class CrmTeam(models.Model):
         ASSIGNMENT_METHODS,
         string="WhatsApp Assignment",
         default="round_robin",
-        required=True,
         help="Sticky: the lead's salesperson, else the contact's, when they are an "
         "available member of the team. Otherwise round-robin among available members, "
         "or the member with the fewest open conversations. Manual: conversations wait "

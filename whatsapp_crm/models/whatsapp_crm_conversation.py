@@ -499,7 +499,7 @@ class WhatsappCrmConversation(models.Model):
             )
 
         choice = routing.pick_agent(
-            method=team.whatsapp_assignment if team else routing.ROUND_ROBIN,
+            method=team.whatsapp_assignment or routing.ROUND_ROBIN,
             members=[agent(user) for user in members],
             sticky=[agent(user) for user in sticky],
             current=agent(self.user_id) if self.user_id else None,

@@ -544,7 +544,7 @@ class WhatsappCrmMessage(models.Model):
             "template_id": template.id if template else False,
             "next_attempt_at": fields.Datetime.now(),
             "outbound_payload": payload,
-            **self._state_values("queued"),
+            "state": "queued",
             **metrics.rate_values("queued"),
         })
         conversation.sudo()._message_stored(message)
@@ -570,7 +570,7 @@ class WhatsappCrmMessage(models.Model):
 
     def _wake_cron_at(self, cron_xmlid, when):
         """Make the job run when a retry is due, not at its next regular wake-up."""
-        self.env.ref(cron_xmlid).sudo()._trigger(when)
+        self.env.ref(cron_xmlid).sudo()._whatsapp_crm_trigger_at(when)
 
     @api.model
     def _due_send_domain(self):
@@ -611,11 +611,13 @@ class WhatsappCrmMessage(models.Model):
 
     def _send_locked(self, auto_commit):
         self.ensure_one()
+        # A conflict here is expected and replayed by the caller: not an error to log.
         self.env.cr.execute(
             """SELECT id FROM whatsapp_crm_message
                 WHERE id = %s AND state = 'queued' AND next_attempt_at <= %s
                   FOR UPDATE SKIP LOCKED""",
             [self.id, fields.Datetime.now()],
+            log_exceptions=False,
         )
         if not self.env.cr.fetchone():
             return  # sent, reconciled, not due yet, or another worker has it
@@ -651,9 +653,12 @@ class WhatsappCrmMessage(models.Model):
         except api_errors.CloudApiError as error:
             self._send_failed(error)
             return
-        # A status webhook may have been faster: lock the row again and re-read it.
+        # A status webhook may have been faster than Meta's answer: start from a fresh
+        # snapshot, lock the row and re-read it (a conflict is replayed by the caller).
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         self.env.cr.execute("SELECT 1 FROM whatsapp_crm_message WHERE id = %s FOR UPDATE",
-                            [self.id])
+                            [self.id], log_exceptions=False)
         self.invalidate_recordset()
         values = {
             "wamid": self.wamid or result.wamid,

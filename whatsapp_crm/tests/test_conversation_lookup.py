@@ -1,5 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
 
 from .common_simulator import WhatsappCrmSimulatorCase
 
@@ -102,3 +104,19 @@ class TestColleaguesCustomer(WhatsappCrmSimulatorCase):
         own = self.env["mail.message"].with_user(self.salesperson_2).search(
             [("body", "ilike", "Rua Secreta")])
         self.assertEqual(set(own.mapped("model")), {"crm.lead", "whatsapp.crm.conversation"})
+
+        # The same over JSON-RPC, as the web client or an integration would ask.
+        self.salesperson_1.password = "wa_sales_1"
+        self.authenticate("wa_sales_1", "wa_sales_1")
+
+        def call(method, *args):
+            return self.make_jsonrpc_request(f"/web/dataset/call_kw/mail.message/{method}", {
+                "model": "mail.message", "method": method, "args": list(args), "kwargs": {},
+            })
+
+        self.assertEqual(call("search_read", [("body", "ilike", "Rua Secreta")], ["body"]), [])
+        customer_posts = call("search_read", [("model", "=", "res.partner"),
+                                              ("res_id", "=", self.customer.id)], ["body"])
+        self.assertFalse([post for post in customer_posts if "Secreta" in post["body"]])
+        with mute_logger("odoo.http"), self.assertRaises(JsonRpcException):
+            call("read", own.ids, ["body"])

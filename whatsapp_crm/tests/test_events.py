@@ -1,5 +1,7 @@
+from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
@@ -106,3 +108,45 @@ class TestWebhookEvents(WhatsappCrmCase):
         event = self.events()
         with self.assertRaises(UserError):
             event.with_user(self.salesperson_1).action_replay()
+
+
+@tagged("post_install", "-at_install")
+class TestRetryWakeUp(WhatsappCrmCase):
+    """A retry due in seconds wakes the cron workers then, not at their next minute poll."""
+
+    def _schedule(self, seconds):
+        cron = self.env.ref("whatsapp_crm.ir_cron_send_queue")
+        when = fields.Datetime.now() + timedelta(seconds=seconds)
+        timers = []
+
+        class FakeTimer:
+            def __init__(self, delay, function, args=()):
+                timers.append((delay, function, args))
+                self.daemon = False
+
+            def start(self):
+                pass
+
+        callbacks = []
+        with patch("odoo.addons.whatsapp_crm.models.ir_cron.threading.Timer", FakeTimer), \
+                patch("odoo.addons.whatsapp_crm.models.ir_cron.modules.module.current_test",
+                      False), \
+                patch.object(type(self.env.cr.postcommit), "add",
+                             lambda _self, callback: callbacks.append(callback)):
+            cron._whatsapp_crm_trigger_at(when)
+            for callback in callbacks:  # the transaction commits
+                callback()
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id),
+                                                       ("call_at", "=", when)])
+        return triggers, timers
+
+    def test_a_retry_in_five_seconds_gets_a_wake_up_call(self):
+        triggers, timers = self._schedule(5)
+        self.assertEqual(len(triggers), 1, "the durable trigger row")
+        self.assertEqual(len(timers), 1)
+        self.assertAlmostEqual(timers[0][0], 5, delta=1)
+
+    def test_a_retry_in_an_hour_waits_for_the_regular_poll(self):
+        triggers, timers = self._schedule(3600)
+        self.assertEqual(len(triggers), 1)
+        self.assertEqual(timers, [])

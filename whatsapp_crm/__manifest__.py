@@ -44,6 +44,7 @@
     "demo": ["demo/whatsapp_crm_demo.xml"],
     "assets": {
         "web.assets_backend": ["whatsapp_crm/static/src/**/*"],
+        "web.assets_unit_tests": ["whatsapp_crm/static/tests/**/*"],
     },
     "application": True,
     "installable": True,

@@ -6,31 +6,7 @@ import { kanbanView } from "@web/views/kanban/kanban_view";
 import { ListController } from "@web/views/list/list_controller";
 import { listView } from "@web/views/list/list_view";
 import { useWhatsappInboxUpdates } from "./inbox_hooks";
-
-/**
- * Run `reload` for a bus update, one at a time: updates arriving meanwhile are
- * folded into one more reload, so a burst of messages never overlaps two loads.
- */
-function serialize(reload) {
-    let running = null;
-    let again = false;
-    return async function (payload) {
-        if (running) {
-            again = true;
-            return;
-        }
-        running = reload.call(this, payload);
-        try {
-            await running;
-            while (again) {
-                again = false;
-                await reload.call(this, payload);
-            }
-        } finally {
-            running = null;
-        }
-    };
-}
+import { serialize } from "./serialize";
 
 /** Reload a list or kanban of conversations when one of them changes. */
 function useReloadOnUpdate() {
@@ -58,23 +34,47 @@ export class WhatsappInboxKanbanController extends KanbanController {
     }
 }
 
-/** The open conversation redraws its thread when it changes (unless being edited). */
+/**
+ * The open conversation: reloads when it changes (unless being edited), and
+ * marks it read on the server each time the form shows another conversation.
+ */
 export class WhatsappConversationFormController extends FormController {
     setup() {
         super.setup();
-        useWhatsappInboxUpdates(
-            serialize(async function (payload) {
-                // The bus may speak while the form is still loading its record.
-                const record = this.model.root;
-                if (!record || record.isNew || payload.id !== record.resId) {
-                    return;
-                }
-                if (await record.isDirty()) {
-                    return;
-                }
-                await record.load();
-            })
-        );
+        this.whatsappReadId = false;
+        const reload = serialize(async () => {
+            const record = this.model.root;
+            if (await record.isDirty()) {
+                return;
+            }
+            await record.load();
+        });
+        useWhatsappInboxUpdates(function (payload) {
+            // The bus may speak while the form is still loading its record.
+            const record = this.model.root;
+            if (record && !record.isNew && payload.id === record.resId) {
+                reload();
+            }
+        });
+    }
+
+    get modelParams() {
+        const params = super.modelParams;
+        const onRootLoaded = params.hooks.onRootLoaded;
+        params.hooks.onRootLoaded = (root) => {
+            this.markWhatsappRead(root);
+            return onRootLoaded?.(root);
+        };
+        return params;
+    }
+
+    /** Once per opened conversation: unread goes to zero and Meta gets a read receipt. */
+    markWhatsappRead(root) {
+        if (!root.resId || root.isNew || root.resId === this.whatsappReadId) {
+            return;
+        }
+        this.whatsappReadId = root.resId;
+        this.orm.call(root.resModel, "action_mark_read", [[root.resId]]);
     }
 }
 

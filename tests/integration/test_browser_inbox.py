@@ -112,7 +112,7 @@ def test_salesperson_answers_from_the_inbox_and_sees_replies_live(
     # 1. the salesperson opens the lead and reads the customer's message
     log_in(browser, odoo_url, odoo.db, salesperson["login"], salesperson["password"])
     browser.get(f"{odoo_url}/odoo/crm/{lead_id}")
-    _text_appears(browser, ".o_whatsapp_crm_in", "¿tienen el plan anual?")
+    _text_appears(browser, ".o-mail-Message", "¿tienen el plan anual?")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "browser-inbox-lead.png"))
 
@@ -140,11 +140,11 @@ def test_salesperson_answers_from_the_inbox_and_sees_replies_live(
 
     # 4. the lead's chatter also receives the next message live
     browser.get(f"{odoo_url}/odoo/crm/{lead_id}")
-    _text_appears(browser, ".o_whatsapp_crm_in", "lo quiero")
+    _text_appears(browser, ".o-mail-Message", "lo quiero")
     browser.execute_script(f"{MARKER} = true;")
     simulator.customer_sends(wa_id, name="Valentina Ríos", type="text",
                              text="¿Me mandan la factura?")
-    _text_appears(browser, ".o_whatsapp_crm_in", "la factura")
+    _text_appears(browser, ".o-mail-Message", "la factura")
     _assert_not_reloaded(browser)
     browser.save_screenshot(str(ARTIFACTS / "browser-inbox-lead-live.png"))
 

@@ -41,7 +41,7 @@ def test_salesperson_replies_from_the_lead_chatter(odoo, odoo_url, simulator, wa
     web_url = os.environ.get("WACRM_ODOO_GEVENT_URL") or odoo_url
     log_in(browser, web_url, odoo.db, odoo.login, odoo.password)
     browser.get(f"{web_url}/odoo/crm/{lead_id}")
-    inbound = wait_for(browser, ".o_whatsapp_crm_in")
+    inbound = wait_for(browser, ".o-mail-Message")
     assert "¿me mandan el catálogo?" in inbound.text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "browser-lead-inbound.png"))
@@ -55,6 +55,7 @@ def test_salesperson_replies_from_the_lead_chatter(odoo, odoo_url, simulator, wa
     sent = _wait_for(lambda: [r for r in simulator.requests("/messages")
                               if r["json"].get("type") == "text"])
     assert sent[0]["json"]["text"]["body"] == "¡Claro! Te lo envío ahora."
-    outbound = wait_for(browser, ".o_whatsapp_crm_out")
+    # Our message, with its WhatsApp tick (the customer's has none).
+    outbound = wait_for(browser, ".o-mail-Message:has(.o_whatsapp_crm_ticks)")
     assert "Te lo envío ahora" in outbound.text
     browser.save_screenshot(str(ARTIFACTS / "browser-lead-replied.png"))

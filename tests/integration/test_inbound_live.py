@@ -94,6 +94,8 @@ def test_customer_text_and_image_reach_the_lead(odoo, simulator, sim_account, wa
             order="id")
 
     _wait_for(lambda: len(read_messages()) == 2)
+    # The media is downloaded once the message is stored, outside the customer's lock.
+    _wait_for(lambda: read_messages()[1]["media_state"] != "pending")
     messages = read_messages()
     text, image = messages
     assert text["body"] == "Hola, ¿tienen envío a Córdoba? <b>urgente</b>"
@@ -108,8 +110,10 @@ def test_customer_text_and_image_reach_the_lead(odoo, simulator, sim_account, wa
     lead = odoo.call("crm.lead", "read", [text["lead_id"][0]],
                      ["source_id", "message_ids", "partner_id"])[0]
     assert lead["source_id"][1] == "WhatsApp"
-    bodies = [m["body"] for m in odoo.call("mail.message", "read", lead["message_ids"], ["body"])]
-    assert any("&lt;b&gt;urgente&lt;/b&gt;" in body for body in bodies)
+    posts = odoo.call("mail.message", "read", lead["message_ids"], ["body", "attachment_ids"])
+    assert any("&lt;b&gt;urgente&lt;/b&gt;" in post["body"] for post in posts)
+    assert any(post["attachment_ids"] == image["attachment_ids"] for post in posts), \
+        "the downloaded image is shown on the lead's post"
 
 
 def test_the_same_payload_posted_concurrently_is_stored_once(odoo, odoo_url, sim_account,

@@ -374,11 +374,7 @@ class WhatsappCrmConversation(models.Model):
 
     def _count_message(self, message):
         """Step 1 of ``_message_stored``. Returns whether it answered the survey."""
-        message.write({
-            "user_id": self.user_id.id,
-            "team_id": self.team_id.id,
-            **(metrics.rate_values(message.state) if message.direction == "out" else {}),
-        })
+        message.write({"user_id": self.user_id.id, "team_id": self.team_id.id})
         values = {"message_count": self.message_count + 1}
         survey_answer = False
         if message.direction == "in":

@@ -414,9 +414,9 @@ class WhatsappCrmTemplate(models.Model):
             try:
                 with self.env.cr.savepoint():
                     self._sync_account(account)
-            except (CloudApiError, UserError):
-                _logger.warning("WhatsApp account %s: template sync failed", account.id,
-                                exc_info=True)
+            except (CloudApiError, UserError) as error:
+                _logger.warning("WhatsApp account %s: template sync failed: %s",
+                                account.id, error)
 
     @api.model
     def _sync_account(self, account):

@@ -1,10 +1,12 @@
-"""The project's command line: ``test``, ``run`` (the demo) and ``bench``.
+"""The project's command line: ``deps``, ``test``, ``run`` (the demo) and ``bench``.
 
 Odoo 19.0 is found through the environment variable ODOO_PATH, else /opt/odoo19.
 Only the standard library and ``requests`` are used, so the tool runs with the
-same Python as Odoo.
+same Python as Odoo; ``deps`` needs the standard library only.
 
-    python3 tools/wacrm.py test [--only lint,unit,simulator,odoo,integration] [--keep-db]
+    python3 tools/wacrm.py deps [--force]
+    python3 tools/wacrm.py test [--only lint,unit,simulator,odoo,integration,odoo-upstream]
+                                [--keep-db]
     python3 tools/wacrm.py run [--port 8069] [--sim-port 8070] [--reset] [--interval 8]
     python3 tools/wacrm.py bench [--count 1000] [--concurrency 16] [--drain-timeout 600]
     python3 tools/wacrm.py bench-reports [--messages 200000] [--conversations 20000]
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from .bench import cmd_bench
 from .bench_reports import cmd_bench_reports
 from .demo import DEMO_DB, cmd_run
+from .deps import cmd_deps
 from .processes import raise_interrupt, stop_all_children
 from .project import WacrmError, say
 from .testing import SUITES, cmd_test
@@ -29,10 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wacrm", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    test = sub.add_parser("test", help="lint, unit, simulator, Odoo and integration tests")
+    deps = sub.add_parser("deps", help="pip install our requirements and Odoo's into this Python")
+    deps.add_argument("--force", action="store_true",
+                      help="run pip even if these requirement files were installed already")
+    deps.set_defaults(func=cmd_deps)
+
+    test = sub.add_parser("test", help="lint, unit, simulator, Odoo, integration and the "
+                          "upstream modules' tests")
     test.add_argument("--only", help=f"comma-separated suites among {','.join(SUITES)}")
-    test.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
-    test.add_argument("--odoo-tags", help="--test-tags for odoo-bin (default: the addons)")
+    test.add_argument("--keep-db", action="store_true", help="keep the throwaway databases")
+    test.add_argument("--odoo-tags", help="--test-tags for odoo-bin in the odoo suite "
+                      "(default: the addons)")
     test.set_defaults(func=cmd_test)
 
     run = sub.add_parser("run", help="the demo: Odoo + the simulator writing as customers")

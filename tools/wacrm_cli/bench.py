@@ -21,7 +21,7 @@ from .odoo import fernet_key, find_odoo, odoo_env, pg_available, pg_drop
 from .processes import free_port, spawn, stop, wait_http_ok
 from .project import ARTIFACTS, REPO, WacrmError, say
 from .simulator import configure_account, simulator_command
-from .testing import run_odoo_tests
+from .testing import ServerLogWatch, SuiteResult, run_odoo_tests
 
 BENCH_SCRIPT = "tests/benchmarks/bench_webhook.py"
 
@@ -92,7 +92,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                "--odoo-db", db, "--odoo-login", "admin", "--odoo-password", "admin",
                "--drain-timeout", str(args.drain_timeout)]
         say(f"== bench: {BENCH_SCRIPT}")
-        return _run_teed(cmd, ARTIFACTS / "bench.txt")
+        rc = _run_teed(cmd, ARTIFACTS / "bench.txt")
     finally:
         stop(simulator, "simulator", timeout=10)
         stop(server, "odoo server")
@@ -101,3 +101,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         else:
             pg_drop(db)
             shutil.rmtree(data_dir, ignore_errors=True)
+    return check_server_log(odoo_log, rc, workers=2, cron_workers=1)
+
+
+def check_server_log(log_path: Path, rc: int, workers: int, cron_workers: int) -> int:
+    """rc, or 1 when the server logged tracebacks or restarted its processes in a loop:
+    the figures of a server in trouble are not worth keeping."""
+    verdict = SuiteResult("bench")
+    ServerLogWatch(log_path, "odoo server", workers, cron_workers).judge(verdict)
+    if not verdict.ok:
+        say(f"error: {verdict.note}")
+        return rc or 1
+    return rc

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .bench import _run_teed
+from .bench import _run_teed, check_server_log
 from .odoo import fernet_key, find_odoo, odoo_env, pg_available, pg_drop
 from .processes import free_port, spawn, stop, wait_http_ok
 from .project import ARTIFACTS, REPO, WacrmError, say
@@ -45,6 +45,8 @@ def cmd_bench_reports(args: argparse.Namespace) -> int:
                                     "--max-cron-threads=0", f"--http-port={port}",
                                     "--http-interface=127.0.0.1", f"--gevent-port={free_port()}",
                                     f"--data-dir={data_dir}", "--log-level=warn",
+                                    # the processes starting: see check_server_log
+                                    "--log-handler=odoo.service.server:INFO",
                                     "--limit-time-real=600", "--limit-time-cpu=600"),
                        odoo_log, env=odoo_env(secret_key))
         wait_http_ok(f"{odoo_url}/web/health", server, odoo_log)
@@ -53,7 +55,7 @@ def cmd_bench_reports(args: argparse.Namespace) -> int:
                "--conversations", str(args.conversations), "--messages", str(args.messages),
                "--big", str(args.big), "--runs", str(args.runs)]
         say(f"== bench-reports: {BENCH_SCRIPT}")
-        return _run_teed(cmd, ARTIFACTS / "bench-reports.txt")
+        rc = _run_teed(cmd, ARTIFACTS / "bench-reports.txt")
     finally:
         stop(server, "odoo server")
         if args.keep_db:
@@ -61,3 +63,4 @@ def cmd_bench_reports(args: argparse.Namespace) -> int:
         else:
             pg_drop(db)
             shutil.rmtree(data_dir, ignore_errors=True)
+    return check_server_log(odoo_log, rc, workers=2, cron_workers=0)

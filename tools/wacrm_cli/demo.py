@@ -20,9 +20,11 @@ from .odoo import (
     pg_db_exists,
     pg_drop,
 )
+from .odoo_log import parse_odoo_log
 from .processes import free_port, log_tail, run_with_progress, spawn, stop, wait_http_ok
 from .project import ARTIFACTS, STATE_DIR, WacrmError, present_addons, say
 from .simulator import configure_account, simulator_command
+from .testing import ServerLogWatch, SuiteResult
 
 DEMO_DB = "wacrm_demo"
 
@@ -100,6 +102,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if rc != 0 or any(states.get(a) != "installed" for a in addons):
         raise WacrmError(f"installing the demo failed (exit code {rc}); last log lines:\n"
                          f"{log_tail(log_path)}\nTry again with --reset.")
+    install_report = parse_odoo_log(log_path.read_text(errors="replace"))
+    if install_report.tracebacks:
+        say(f"!! the install logged {install_report.traceback_summary()} (see {log_path})")
 
     odoo_url = f"http://127.0.0.1:{args.port}"
     sim_url = f"http://127.0.0.1:{args.sim_port}"
@@ -110,6 +115,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     server = simulator = None
     odoo_log = ARTIFACTS / "odoo-demo.log"
     sim_log = ARTIFACTS / "simulator-demo.log"
+    odoo_log.unlink(missing_ok=True)
+    # a threaded server (no --workers): tracebacks are said as they come, and make the
+    # demo end with an error; there are no processes to restart
+    watch = ServerLogWatch(odoo_log, "Odoo", workers=0, cron_workers=0)
     try:
         say(f"starting Odoo on {odoo_url} (log: {odoo_log})")
         server = spawn(odoo.command(DEMO_DB, f"--db-filter=^{DEMO_DB}$",
@@ -134,10 +143,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if proc.poll() is not None:
                     raise WacrmError(f"{label} exited with code {proc.returncode}; last log "
                                      f"lines:\n{log_tail(log)}")
+            watch.poll()
             time.sleep(1)
     except KeyboardInterrupt:
         say("\nstopping…")
-        return 0
     finally:
         stop(simulator, "simulator", timeout=10)
         stop(server, "Odoo")
+    verdict = SuiteResult("demo")
+    watch.judge(verdict)
+    if not verdict.ok:
+        say(f"error: {verdict.note}")
+        return 1
+    return 0

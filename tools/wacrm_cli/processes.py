@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -91,6 +93,39 @@ def wait_http_ok(url: str, proc: subprocess.Popen | None, log_path: Path | None,
                 return
         time.sleep(0.5)
     raise WacrmError(f"{url} did not answer 200 within {timeout:.0f}s")
+
+
+def websocket_status(host: str, port: int, timeout: float = 5) -> int | str:
+    """The HTTP status of a websocket upgrade of /websocket (101: it works), or why none."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", "/websocket", headers={
+            "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+            "Origin": f"http://{host}:{port}",
+        })
+        return conn.getresponse().status
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    finally:
+        conn.close()
+
+
+def wait_websocket(host: str, port: int, proc: subprocess.Popen | None, log_path: Path | None,
+                   timeout: float = 60) -> None:
+    """Wait until /websocket on host:port (a gevent process) accepts an upgrade."""
+    deadline = time.monotonic() + timeout
+    status: int | str = "no answer"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            break
+        status = websocket_status(host, port)
+        if status == 101:
+            return
+        time.sleep(0.5)
+    tail = f"\nlast lines of {log_path}:\n{log_tail(log_path, 15)}" if log_path else ""
+    raise WacrmError(f"/websocket on {host}:{port} (the gevent process of --workers) did not "
+                     f"accept an upgrade within {timeout:.0f}s (last: {status}){tail}")
 
 
 def run_with_progress(proc: subprocess.Popen, log_path: Path, label: str,

@@ -42,6 +42,15 @@ def _tick_of(browser, text):
     return None
 
 
+def _wait_for_tick(browser, text, state):
+    try:
+        _wait_for(lambda: _tick_of(browser, text) == state, timeout=60, interval=0.5)
+    except AssertionError:
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / f"browser-lead-ticks-no-{state}.png"))
+        raise AssertionError(f"tick {state!r} not shown; shown: {_tick_of(browser, text)!r}")
+
+
 def test_ticks_move_forward_without_a_reload(odoo, odoo_url, simulator, wa_account, browser):
     wa_id = _new_wa_id()
     simulator.customer_sends(wa_id, name="Tomás Ticks", type="text", text="¿Llegó?")
@@ -62,13 +71,13 @@ def test_ticks_move_forward_without_a_reload(odoo, odoo_url, simulator, wa_accou
     body.send_keys(text)
     browser.find_element(By.CSS_SELECTOR, ".modal button[name='action_send']").click()
     # Meta accepted it: one grey tick (the simulator's statuses wait for its clock).
-    _wait_for(lambda: _tick_of(browser, text) == "sent", timeout=60, interval=0.5)
+    _wait_for_tick(browser, text, "sent")
     page = browser.execute_script("return window.performance.timeOrigin")
 
     simulator.advance_clock(2 * STATUS_LATENCY)  # sent, then delivered
-    _wait_for(lambda: _tick_of(browser, text) == "delivered", timeout=60, interval=0.5)
+    _wait_for_tick(browser, text, "delivered")
     simulator.advance_clock(STATUS_LATENCY)  # read
-    _wait_for(lambda: _tick_of(browser, text) == "read", timeout=60, interval=0.5)
+    _wait_for_tick(browser, text, "read")
     assert browser.execute_script("return window.performance.timeOrigin") == page, \
         "the page was not reloaded"
     ARTIFACTS.mkdir(exist_ok=True)

@@ -1,6 +1,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2.errors
+
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
@@ -108,6 +110,23 @@ class TestWebhookEvents(WhatsappCrmCase):
         event = self.events()
         with self.assertRaises(UserError):
             event.with_user(self.salesperson_1).action_replay()
+
+    def test_an_event_still_conflicting_after_its_replays_counts_an_attempt(self):
+        self.env["ir.config_parameter"].set_param("whatsapp_crm.webhook_processing", "deferred")
+        self.post_ok(self.inbound_payload(WA_ID))
+        event = self.events()
+        conflict = psycopg2.errors.SerializationFailure("could not serialize access")
+        cr = self.env.cr
+        # Outside tests each replay is its own transaction; here they are no-ops.
+        with patch.object(type(event), "_process_locked", side_effect=conflict) as process, \
+                patch.object(cr, "commit"), patch.object(cr, "rollback"), \
+                mute_logger("odoo.addons.whatsapp_crm.models.whatsapp_crm_webhook_event"):
+            event._process_replaying(auto_commit=True)
+        self.assertEqual(process.call_count, 4)
+        self.assertEqual(event.state, "error")
+        self.assertEqual(event.attempts, 1)
+        self.assertTrue(event.next_attempt_at, "the retry job takes it later")
+        self.assertIn("could not serialize", event.error)
 
 
 @tagged("post_install", "-at_install")

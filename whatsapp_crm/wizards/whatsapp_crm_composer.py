@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 from ..lib import interactive, outbound, phone
 
@@ -69,7 +70,30 @@ class WhatsappCrmComposer(models.TransientModel):
             values["res_ids"] = context.get("active_ids") or (
                 [context["active_id"]] if context.get("active_id") else []
             )
+        if "account_id" in fields_list and not context.get("default_account_id") \
+                and values.get("res_model") and len(values.get("res_ids") or []) == 1:
+            # Answer on the line the customer wrote to, when there is one.
+            record = self.env[values["res_model"]].browse(values["res_ids"]).exists()
+            account = self._account_of_last_conversation(record) if record else None
+            if account:
+                values["account_id"] = account.id
         return values
+
+    def _account_of_last_conversation(self, record):
+        if record._name == "whatsapp.crm.conversation":
+            return record.account_id
+        domains = []
+        if record._name == "crm.lead":
+            domains.append(Domain("lead_id", "=", record.id))
+        partner = self._partner_of(record)
+        if partner:
+            domains.append(Domain("partner_id", "child_of", partner.commercial_partner_id.id))
+        if not domains:
+            return None
+        return self.env["whatsapp.crm.conversation"].search(
+            Domain.OR(domains) & Domain("account_id.active", "=", True),
+            order="last_inbound_at desc", limit=1,
+        ).account_id
 
     @api.onchange("canned_reply_id")
     def _onchange_canned_reply_id(self):
@@ -230,7 +254,7 @@ class WhatsappCrmComposer(models.TransientModel):
         self.ensure_one()
         if self.use_template and not self.template_id:
             raise UserError(self.env._("Choose an approved template."))
-        if not self.use_template and not self.body and not self.attachment_ids:
+        if not self.use_template and not (self.body or "").strip() and not self.attachment_ids:
             raise UserError(self.env._("Write a message or attach a file."))
         records = self._records()
         if len(records) == 1:

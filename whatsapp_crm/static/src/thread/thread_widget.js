@@ -6,6 +6,7 @@ import {
     onWillDestroy,
     onWillStart,
     onWillUpdateProps,
+    status,
     useRef,
     useState,
 } from "@odoo/owl";
@@ -81,6 +82,9 @@ export class WhatsappCrmThread extends Component {
         // states the server pushes to the chatter.
         const bus = useService("bus_service");
         const onStoreInsert = (data) => {
+            if (status(this) === "destroyed") {
+                return;
+            }
             const posts = [].concat(data?.["mail.message"] ?? []);
             if (posts.some((post) => post && "whatsapp_crm_state" in post)) {
                 this.reload();
@@ -91,6 +95,9 @@ export class WhatsappCrmThread extends Component {
     }
 
     async load(record) {
+        if (status(this) === "destroyed") {
+            return;
+        }
         const resId = record.isNew ? false : record.resId;
         this.loadingResId = resId;
         const messages = resId

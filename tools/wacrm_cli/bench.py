@@ -74,7 +74,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         server = spawn(odoo.command(db, f"--db-filter=^{db}$", "--workers=2",
                                     "--max-cron-threads=1", f"--http-port={port}",
                                     "--http-interface=127.0.0.1", f"--gevent-port={free_port()}",
-                                    f"--data-dir={data_dir}", "--log-level=warn"),
+                                    f"--data-dir={data_dir}", "--log-level=warn",
+                                    # the processes starting: see check_server_log
+                                    "--log-handler=odoo.service.server:INFO"),
                        odoo_log, env=odoo_env(secret_key))
         # the simulator stands in for the Graph API (media downloads, replies) during processing
         simulator = spawn(simulator_command(sim_port, f"{odoo_url}/whatsapp_crm/webhook", creds,

@@ -15,6 +15,18 @@ def hoot_job_id(full_name):
 class TestJs(odoo.tests.HttpCase):
     """The module's Hoot tests (static/tests/*.test.js) in a headless browser."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Odoo skips browser tests without it; ours must run, so say what is missing.
+        try:
+            import websocket  # noqa: F401
+        except ImportError as error:
+            raise ImportError(
+                "The JavaScript tests need the websocket-client package: "
+                "pip install -r requirements-dev.txt"
+            ) from error
+
     def test_hoot_job_id(self):
         # the ids Odoo's own runner uses for a suite and a test
         self.assertEqual(hoot_job_id("@web/core"), "e39ce9ba")

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     try:
         log_in(browser, args.url, args.db, args.login, args.password)
         browser.get(f"{args.url}/odoo/crm/{lead_id}")
-        wait_for(browser, ".o_whatsapp_crm_body")
+        wait_for(browser, ".o-mail-Message .o_whatsapp_crm_ticks")
         time.sleep(1)  # let images and avatars finish painting; not a timing assertion
         png = browser.get_screenshot_as_png()
     finally:

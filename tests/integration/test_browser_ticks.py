@@ -48,7 +48,8 @@ def _wait_for_tick(browser, text, state):
     except AssertionError:
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / f"browser-lead-ticks-no-{state}.png"))
-        raise AssertionError(f"tick {state!r} not shown; shown: {_tick_of(browser, text)!r}")
+        shown = _tick_of(browser, text)
+        raise AssertionError(f"tick {state!r} not shown; shown: {shown!r}") from None
 
 
 def test_ticks_move_forward_without_a_reload(odoo, odoo_url, simulator, wa_account, browser):

@@ -74,6 +74,7 @@ RECONCILE_DEFAULT_SECONDS = 120
 CALLBACK_PREFIX = "whatsapp.crm.message:"
 # Meta keeps inbound media for 7 days; older ids cannot be fetched anymore.
 MEDIA_RETENTION = timedelta(days=7)
+MEDIA_FALLBACK_DELAY = timedelta(minutes=2)
 
 # What a salesperson reads when Meta refuses a message; codes from
 # https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
@@ -298,7 +299,8 @@ class WhatsappCrmMessage(models.Model):
                 media_mime_type=item.media.mime_type,
                 media_filename=item.media.filename,
                 media_state="pending",
-                media_next_attempt_at=fields.Datetime.now(),
+                # Downloaded right after processing; the retry job is the fallback.
+                media_next_attempt_at=fields.Datetime.now() + MEDIA_FALLBACK_DELAY,
             )
         if item.reaction:
             values.update(
@@ -348,25 +350,46 @@ class WhatsappCrmMessage(models.Model):
         the chatter posts that show the message.
         """
         auto_commit = not modules.module.current_test
-        for message in self.filtered(lambda m: m.media_state == "pending"):
-            account = message.account_id
+        for message_id in self.ids:
+            message = self.browse(message_id)
             try:
-                info, content = account._get_client().fetch_media(
-                    message.media_id, max_bytes=account.media_max_bytes
+                # The event's worker and the retry job may both reach it: one downloads.
+                self.env.cr.execute(
+                    """SELECT id FROM whatsapp_crm_message
+                        WHERE id = %s AND media_state = 'pending' FOR UPDATE SKIP LOCKED""",
+                    [message_id], log_exceptions=False,
                 )
-                mime_type = media_rules.accepted_mime(
-                    message.message_type,
-                    info.mime_type or message.media_mime_type,
-                    guess_mimetype(content, default=media_rules.UNKNOWN_MIME_TYPE),
-                )
-            except api_errors.CloudApiError as error:
-                message._media_failed(str(error), retry=error.retryable)
-            except ValueError as error:
-                message._media_failed(str(error), retry=False)
-            else:
-                message._media_stored(content, mime_type)
+                claimed = self.env.cr.fetchone()
+            except CONCURRENCY_ERRORS:
+                if not auto_commit:
+                    raise
+                self.env.cr.rollback()
+                continue
+            if not claimed:
+                continue
+            message.invalidate_recordset()
+            message._download_media()
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _download_media(self):
+        self.ensure_one()
+        account = self.account_id
+        try:
+            info, content = account._get_client().fetch_media(
+                self.media_id, max_bytes=account.media_max_bytes
+            )
+            mime_type = media_rules.accepted_mime(
+                self.message_type,
+                info.mime_type or self.media_mime_type,
+                guess_mimetype(content, default=media_rules.UNKNOWN_MIME_TYPE),
+            )
+        except api_errors.CloudApiError as error:
+            self._media_failed(str(error), retry=error.retryable)
+        except ValueError as error:
+            self._media_failed(str(error), retry=False)
+        else:
+            self._media_stored(content, mime_type)
 
     def _media_stored(self, content, mime_type):
         self.ensure_one()

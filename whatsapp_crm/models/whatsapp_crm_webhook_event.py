@@ -378,8 +378,11 @@ class WhatsappCrmWebhookEvent(models.Model):
 
     @api.model
     def _due_for_retry(self, limit):
+        # Events failed before next_attempt_at existed have none: due at once.
         return self.search(
-            [("state", "=", "error"), ("next_attempt_at", "<=", fields.Datetime.now())],
+            [("state", "=", "error"), "|", ("next_attempt_at", "<=", fields.Datetime.now()),
+             "&", ("next_attempt_at", "=", False),
+             ("attempts", "<", EVENT_POLICY.max_attempts)],
             order="next_attempt_at, id", limit=limit,
         )
 

@@ -134,6 +134,8 @@ class WhatsappCrmComposer(models.TransientModel):
         if not template.model or record._name == template.model:
             return record
         conversation = self._customer_conversation(record).with_env(self.env)
+        if conversation and not conversation.has_access("read"):
+            conversation = conversation.browse()  # a colleague's: refused when sending
         for candidate in (conversation.lead_id, conversation.partner_id,
                           getattr(record, "partner_id", None)):
             if candidate and candidate._name == template.model:

@@ -41,6 +41,8 @@ class SimulatorConfig:
     read_probability: float = 1.0
     failure_rate: float = 0.0
     template_approval_delay: float = 1.0
+    # message_template_limit in the template list's summary (250: unverified business)
+    template_limit: int = 250
     pair_rate_burst: int = 45
     pair_rate_per_seconds: float = 6.0
     webhook_retries: int = 5

@@ -18,6 +18,56 @@ from .webhooks import envelope, messages_value
 FAULT_KINDS = {"http_500", "timeout", "drop_response", "graph_error", "slow_response"}
 
 
+def _location_of(spec: dict[str, Any]) -> dict[str, Any]:
+    loc = spec.get("location")
+    return loc if isinstance(loc, dict) and loc else {}
+
+
+def _interactive_of(spec: dict[str, Any]) -> dict[str, Any]:
+    obj = spec.get("interactive")
+    if isinstance(obj, dict) and obj:
+        return obj
+    for key in ("list_reply", "nfm_reply"):
+        if spec.get(key):
+            return {"type": key, key: spec[key]}
+    return {"type": "button_reply", "button_reply": spec.get("button_reply") or {}}
+
+
+def _reply_kind(spec: dict[str, Any]) -> str | None:
+    """'list_reply'/'button_reply'/'button' when the inbound message answers a button or
+    list row of a business message (those always carry ``context`` on Meta)."""
+    if spec.get("type") == "button":
+        return "button"
+    if spec.get("type") == "interactive":
+        kind = _interactive_of(spec).get("type")
+        if kind in ("list_reply", "button_reply"):
+            return kind
+    return None
+
+
+def _reply_choice(spec: dict[str, Any], kind: str) -> str | None:
+    if kind == "button":
+        obj = spec.get("button")
+        return (obj if isinstance(obj, dict) else spec).get("payload")
+    reply = _interactive_of(spec).get(kind) or {}
+    return reply.get("id") if isinstance(reply, dict) else None
+
+
+def _offered_choices(record: dict[str, Any]) -> set[str]:
+    """Button ids, list row ids and quick-reply payloads offered by an outbound message."""
+    body = record.get("body") or {}
+    found: set[str] = set()
+    action = (body.get("interactive") or {}).get("action") or {}
+    for button in action.get("buttons") or []:
+        found.add(str((button.get("reply") or {}).get("id")))
+    for section in action.get("sections") or []:
+        found.update(str(row.get("id")) for row in section.get("rows") or [])
+    for comp in (body.get("template") or {}).get("components") or []:
+        if str(comp.get("sub_type", "")).lower() == "quick_reply":
+            found.update(str(p.get("payload")) for p in comp.get("parameters") or [])
+    return found
+
+
 class ControlMixin:
     """Mixed into the simulator; relies on SimulatorCore attributes."""
 
@@ -40,9 +90,17 @@ class ControlMixin:
         account = self.account(spec.get("phone_number_id"))
         msg_type = str(spec.get("type") or "text")
         spec["type"] = msg_type
+        reply_kind = _reply_kind(spec)
+        if reply_kind and not spec.get("context_id"):
+            spec["context_id"] = self._answered_wamid(account.phone_number_id, sender, spec,
+                                                      reply_kind)
+        # A location's place name (the top-level ``name`` of a location spec without a
+        # ``location`` object) never renames the customer; ``profile_name`` always does.
+        place_named = msg_type == "location" and not _location_of(spec)
+        profile_name = spec.get("profile_name") or (None if place_named else spec.get("name"))
         now = self.clock.now()
         with self._lock:
-            customer = self.register_customer(sender, spec.get("name"), spec.get("phone"))
+            customer = self.register_customer(sender, profile_name, spec.get("phone"))
             customer["last_inbound"][account.phone_number_id] = now
             name = customer["name"] or f"Customer {sender[-4:]}"
         wamid = self.new_wamid(sender)
@@ -83,6 +141,24 @@ class ControlMixin:
         else:
             result["delivery"] = None
         return result
+
+    def _answered_wamid(self, phone_number_id: str, wa_id: str, spec: dict[str, Any],
+                        kind: str) -> str:
+        """The business message a reply answers (Meta always sends ``context`` with list,
+        button and quick-reply replies): the last outbound message to ``wa_id`` offering
+        the chosen row/button/payload, else the last outbound message to ``wa_id``."""
+        with self._lock:
+            sent = [r for r in reversed(list(self.messages.values()))
+                    if r["wa_id"] == wa_id and r["phone_number_id"] == phone_number_id]
+        if not sent:
+            raise GraphError(131009, f"Cannot build a {kind} from {wa_id} without context: no "
+                                     "outbound message to this customer is known; send one "
+                                     "first or pass context_id.", status=400)
+        chosen = _reply_choice(spec, kind)
+        for record in sent:
+            if chosen is not None and chosen in _offered_choices(record):
+                return record["id"]
+        return sent[0]["id"]
 
     def user_preference(self, wa_id: str, value: str = "stop",
                         phone_number_id: str | None = None) -> dict[str, Any]:

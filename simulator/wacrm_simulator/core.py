@@ -41,7 +41,7 @@ class SimulatorCore:
             log=self.log, now=self.clock.now, limit=self.config.journal_limit)
         self.media = MediaStore(secrets.token_bytes(32))
         self._id_counter = itertools.count(random.randint(10**14, 9 * 10**14) * 10)
-        self.templates = TemplateStore(self.new_id)
+        self.templates = TemplateStore(self.new_id, self.clock.now)
         self.rng = random.Random(self.config.seed)
         self.base_url = ""
         self._outbound_listeners: list[Callable[[dict[str, Any]], None]] = []

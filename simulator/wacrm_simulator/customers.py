@@ -74,10 +74,13 @@ class ScriptRunner:
             spec["type"] = "interactive"
             choice = self.rng.choice([("confirm", "Confirmar ✅"), ("later", "Más tarde"),
                                       ("agent", "Hablar con alguien")])
-            spec["button_reply"] = {"id": choice[0], "title": choice[1]}
             quoted = self._last_outbound.get(persona["wa_id"])
             if quoted:
+                spec["button_reply"] = {"id": choice[0], "title": choice[1]}
                 spec["context_id"] = quoted
+            else:  # no button was ever sent to tap: the customer types the answer instead
+                spec["type"] = "text"
+                spec["text"] = choice[1]
         return spec
 
     def _send(self, persona: dict[str, Any], step: dict[str, Any]) -> dict[str, Any]:

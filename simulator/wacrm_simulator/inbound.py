@@ -70,11 +70,15 @@ def build_message(spec: dict[str, Any], *, wamid: str, wa_id: str, timestamp: in
             obj["url"] = media.get("url")
         msg[msg_type] = obj
     elif msg_type == "location":
-        loc = _type_object(spec, "location") or {
+        # With a ``location`` object, a top-level ``name`` is the customer's, not the place's.
+        given = _type_object(spec, "location")
+        loc = given or {
             "latitude": spec.get("latitude", -23.5613),
             "longitude": spec.get("longitude", -46.6565),
         }
-        for key in ("name", "address", "url"):
+        if spec.get("place_name") and "name" not in loc:
+            loc["name"] = spec["place_name"]
+        for key in ("address", "url") if given else ("name", "address", "url"):
             if spec.get(key) and key not in loc:
                 loc[key] = spec[key]
         msg["location"] = loc

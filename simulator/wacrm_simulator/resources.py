@@ -7,7 +7,14 @@ from urllib.parse import urlencode
 
 from .errors import GraphError, auth_error, not_found
 from .media import Media, check_upload, parse_multipart
-from .templates import decode_cursor, encode_cursor, validate_definition
+from .templates import (
+    decode_cursor,
+    encode_cursor,
+    select_fields,
+    summary_keys,
+    translations_complete,
+    validate_definition,
+)
 from .webhooks import envelope
 
 
@@ -98,7 +105,7 @@ class ResourcesMixin:
         elif query.get("before"):
             start = max(0, decode_cursor(query["before"]) - limit)
         page = items[start:start + limit]
-        data = [dict(t) for t in page]
+        data = [select_fields(t, query.get("fields")) for t in page]
         result: dict[str, Any] = {"data": data}
         if page:
             paging: dict[str, Any] = {"cursors": {"before": encode_cursor(start),
@@ -115,6 +122,14 @@ class ResourcesMixin:
             result["paging"] = paging
         else:
             result["paging"] = {"cursors": {}}
+        wanted = summary_keys(query.get("summary"))
+        if wanted:
+            everything = self.templates.list(waba_id)
+            values = {"total_count": len(items),
+                      "message_template_count": len(everything),
+                      "message_template_limit": self.config.template_limit,
+                      "are_translations_complete": translations_complete(everything)}
+            result["summary"] = {k: values[k] for k in wanted}
         return result
 
     def create_template(self, token, waba_id: str, body: Any) -> dict[str, Any]:

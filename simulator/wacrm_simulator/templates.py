@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import time
 from typing import Any
 
 from .errors import GraphError
@@ -250,10 +251,11 @@ def check_send_parameters(template: dict[str, Any], components: Any) -> None:
 
 
 class TemplateStore:
-    def __init__(self, new_id):
+    def __init__(self, new_id, now=None):
         self._lock = threading.Lock()
         self._by_waba: dict[str, list[dict[str, Any]]] = {}
         self._new_id = new_id
+        self._now = now or time.time
 
     def clear(self) -> None:
         with self._lock:
@@ -276,10 +278,19 @@ class TemplateStore:
                 "category": str(tpl.get("category") or "UTILITY").upper(),
                 "parameter_format": str(tpl.get("parameter_format") or "POSITIONAL").upper(),
                 "components": tpl.get("components") or [],
-                "quality_score": tpl.get("quality_score") or {"score": "UNKNOWN"},
+                "quality_score": self._quality(tpl.get("quality_score")),
             }
             items.append(record)
             return record
+
+    def _quality(self, given: Any) -> dict[str, Any]:
+        """Meta's ``quality_score``: ``{"score": ..., "date": <unix seconds>}``."""
+        quality = dict(given) if isinstance(given, dict) else {}
+        if isinstance(given, str) and given:
+            quality["score"] = given
+        quality["score"] = str(quality.get("score") or "UNKNOWN").upper()
+        quality.setdefault("date", int(self._now()))
+        return quality
 
     def find(self, waba_id: str, name: str, language: str) -> dict[str, Any] | None:
         with self._lock:
@@ -314,6 +325,51 @@ class TemplateStore:
         if name:
             items = [t for t in items if name.lower() in t["name"]]
         return items
+
+
+SUMMARY_KEYS = ("total_count", "message_template_count", "message_template_limit",
+                "are_translations_complete")
+
+
+def summary_keys(raw: str | None) -> list[str]:
+    """``summary=`` query value → the summary keys asked for (``true`` = all of them)."""
+    text = str(raw or "").strip()
+    if not text or text.lower() in ("false", "0"):
+        return []
+    if text.lower() in ("true", "1"):
+        return list(SUMMARY_KEYS)
+    wanted = [k.strip() for k in text.split(",")]
+    return [k for k in SUMMARY_KEYS if k in wanted]
+
+
+def translations_complete(items: list[dict[str, Any]]) -> bool:
+    """True when every template name exists in every language the WABA uses."""
+    languages = {norm_lang(t["language"]) for t in items}
+    by_name: dict[str, set[str]] = {}
+    for tpl in items:
+        by_name.setdefault(tpl["name"], set()).add(norm_lang(tpl["language"]))
+    return all(langs == languages for langs in by_name.values())
+
+
+def select_fields(template: dict[str, Any], raw: str | None) -> dict[str, Any]:
+    """Apply Graph's ``fields=a,b{c}`` selection: those top-level fields plus ``id``."""
+    if not raw or not str(raw).strip():
+        return dict(template)
+    names, depth, current = [], 0, ""
+    for char in str(raw):  # split on commas outside {...}
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            names.append(current)
+            current = ""
+            continue
+        if depth == 0 and char != "}":
+            current += char
+    names.append(current)
+    wanted = {n.strip() for n in names if n.strip()}
+    return {k: v for k, v in template.items() if k == "id" or k in wanted}
 
 
 def encode_cursor(index: int) -> str:

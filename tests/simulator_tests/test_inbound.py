@@ -27,11 +27,11 @@ CASES = {
                  lambda m: m["location"]["name"] == "Zócalo"),
     "contacts": ({}, lambda m: m["contacts"][0]["name"]["formatted_name"]
                  and m["contacts"][0]["phones"][0]["wa_id"]),
-    "interactive": ({"button_reply": {"id": "yes", "title": "Sí"}},
+    "interactive": ({"button_reply": {"id": "yes", "title": "Sí"}, "context_id": "wamid.OUT1"},
                     lambda m: m["interactive"] == {"type": "button_reply",
                                                    "button_reply": {"id": "yes",
                                                                     "title": "Sí"}}),
-    "button": ({"payload": "STOP_PROMO", "text": "Stop"},
+    "button": ({"payload": "STOP_PROMO", "text": "Stop", "context_id": "wamid.OUT1"},
                lambda m: m["button"] == {"payload": "STOP_PROMO", "text": "Stop"}),
     "reaction": ({"message_id": "wamid.OUT1", "emoji": "❤️"},
                  lambda m: m["reaction"] == {"message_id": "wamid.OUT1", "emoji": "❤️"}),
@@ -79,7 +79,7 @@ def test_context_forwarded_and_referral(sim, receiver):
 
 
 def test_list_reply(sim, receiver):
-    sim.customer_sends(WA, type="interactive",
+    sim.customer_sends(WA, type="interactive", context_id="wamid.OUT1",
                        list_reply={"id": "r1", "title": "Row", "description": "d"})
     assert receiver.messages()[-1]["interactive"]["type"] == "list_reply"
 

@@ -179,6 +179,11 @@ class _Handler(BaseHTTPRequestHandler):
             result = self._graph(method, path, query, body, raw, content_type)
             status = 200
         except GraphError as err:
+            err.for_method(method)
+            if path.startswith("/_media/") and err.object_id is not None:
+                # The download host is not the Graph API: an unknown or tampered media
+                # URL is a 404 there (the client re-resolves the media id on 404).
+                err.status = 404
             status, result = err.status, err.body()
         except Exception:  # a simulator bug: answer like Meta's unknown error, log it
             sim.log("internal error:\n" + traceback.format_exc())
@@ -214,8 +219,10 @@ class _Handler(BaseHTTPRequestHandler):
             if result.get("messages"):
                 entry["wamid"] = result["messages"][0].get("id")
             if "error" in result:
-                entry["code"] = result["error"].get("code")
-                entry["details"] = result["error"].get("error_data", {}).get("details")
+                error = result["error"]
+                entry["code"] = error.get("code")
+                entry["details"] = ((error.get("error_data") or {}).get("details")
+                                    or error.get("message"))
         sim.record_request(entry, accepted=status < 400)
         ms = (time.monotonic() - started) * 1000
         extra = entry.get("wamid") or (f"code {entry['code']}" if "code" in entry else "")
@@ -306,13 +313,15 @@ def _control_route(sim: Simulator, method: str, route: str, query: dict[str, str
             return [{k: v for k, v in f.items() if k != "regex"} for f in sim.faults]
         if route.startswith("messages/"):
             found = sim.message(route[len("messages/"):])
-            if found is None:
-                raise not_found(route[len("messages/"):])
+            if found is None:  # the control API's own 404, not a Graph envelope
+                raise GraphError(100, f"Unknown message '{route[len('messages/'):]}'.",
+                                 status=404)
             return found
         if route.startswith("customers/"):
             found = sim.customer(route[len("customers/"):])
             if found is None:
-                raise not_found(route[len("customers/"):])
+                raise GraphError(100, f"Unknown customer '{route[len('customers/'):]}'.",
+                                 status=404)
             return found
         if route == "templates":
             waba = query.get("waba_id") or sim.config.accounts[0].waba_id

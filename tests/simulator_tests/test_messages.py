@@ -58,9 +58,10 @@ def test_token_of_other_account_is_rejected(make_sim, receiver):
     assert resp.status_code == 401 and error_code(resp) == 190
 
 
-def test_unknown_phone_number_id_is_404(graph):
+def test_unknown_phone_number_id_is_400_graph_method_exception(graph):
     resp = graph.post("123456/messages", {"messaging_product": "whatsapp"})
-    assert resp.status_code == 404 and error_code(resp) == 100
+    assert resp.status_code == 400 and error_code(resp) == 100
+    assert resp.json()["error"]["type"] == "GraphMethodException"
 
 
 @pytest.mark.parametrize("to", ["abc", "+12", "1234567890123456", "+55 11 98765-4321", ""])

@@ -64,7 +64,7 @@ def test_template_ignores_window(graph, seeded):
 @pytest.mark.parametrize("name,lang", [("nope", "en_US"), ("order_update", "pt_BR")])
 def test_unknown_template_or_language(graph, seeded, name, lang):
     resp = graph.send(TO, _tpl(name, lang, GOOD))
-    assert resp.status_code == 400 and error_code(resp) == 132001
+    assert resp.status_code == 404 and error_code(resp) == 132001
 
 
 @pytest.mark.parametrize("status,code", [("PENDING", 132001), ("REJECTED", 132001),
@@ -149,7 +149,7 @@ def test_list_templates_paging(graph, sim):
 def test_list_templates_auth(graph):
     assert error_code(graph.get(f"{WABA}/message_templates", token="bad")) == 190
     resp = graph.get("424242/message_templates")
-    assert resp.status_code == 404
+    assert resp.status_code == 400 and error_code(resp) == 100
 
 
 def _create(graph, **overrides):

@@ -69,8 +69,33 @@ test("the ticks follow the state the server pushes on the bus", async () => {
     await contains(".o_whatsapp_crm_tick_queued", { count: 0 });
     push({ whatsapp_crm_state: "read" });
     await contains(".o-mail-Message .o_whatsapp_crm_tick_read");
+    // A fetch that left the server before the last push never takes the ticks back.
+    push({ whatsapp_crm_state: "sent" });
+    push({ whatsapp_crm_state: "delivered" });
+    push({ whatsapp_crm_state: "failed", whatsapp_crm_error: "Too late" });
+    await contains(".o-mail-Message .o_whatsapp_crm_tick_read");
+    await contains(".o_whatsapp_crm_tick_sent", { count: 0 });
+    await contains(".o_whatsapp_crm_tick_error", { count: 0 });
+});
+
+test("a failed post shows why, and its resend starts again from the clock", async () => {
+    const pyEnv = await startServer();
+    const partnerId = pyEnv["res.partner"].create({ name: "Bruno Faults" });
+    const messageId = postWhatsapp(pyEnv, partnerId, "Oi", { whatsapp_crm_state: "sent" });
+    await start();
+    await openFormView("res.partner", partnerId);
+    await contains(".o-mail-Message .o_whatsapp_crm_tick_sent");
+    const [partner] = pyEnv["res.partner"].read(serverState.partnerId);
+    const push = (values) =>
+        pyEnv["bus.bus"]._sendone(
+            partner,
+            "mail.record/insert",
+            new mailDataHelpers.Store(pyEnv["mail.message"].browse(messageId), values).get_result()
+        );
     push({ whatsapp_crm_state: "failed", whatsapp_crm_error: "Message expired" });
     await contains(".o-mail-Message .o_whatsapp_crm_tick_error", { text: "Message expired" });
+    push({ whatsapp_crm_state: "queued", whatsapp_crm_error: false });
+    await contains(".o-mail-Message .o_whatsapp_crm_tick_queued");
 });
 
 test("a WhatsApp notification shows the WhatsApp icon, label and failure reason", async () => {

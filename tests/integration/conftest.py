@@ -15,6 +15,7 @@ Fixtures:
     sim_account   wacrm_simulator Account with fresh ids and secrets, wired to Odoo's webhook
     simulator     a started in-process wacrm_simulator.Simulator serving sim_account (port 0)
     wa_account    id of a whatsapp.crm.account in Odoo pointing at that simulator
+    browser       headless Debian Chromium (selenium), closed after the test
 """
 
 from __future__ import annotations
@@ -108,3 +109,13 @@ def wa_account(odoo, sim_account, simulator) -> int:
     })
     yield account_id
     odoo.call(model, "write", [account_id], {"active": False})
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium, closed after the test."""
+    from tests.browser import new_browser  # lazily: only browser tests need selenium
+
+    driver = new_browser()
+    yield driver
+    driver.quit()

@@ -19,20 +19,13 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser import log_in, new_browser, wait_for
+from tests.browser import log_in, wait_for
 from tests.integration.test_inbound_live import _new_wa_id, _wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
 ADDONS = ("whatsapp_crm", "whatsapp_crm_campaigns", "whatsapp_crm_ai")
 MARKER = "window.__whatsappCrmNoReload"
-
-
-@pytest.fixture
-def browser():
-    driver = new_browser()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture

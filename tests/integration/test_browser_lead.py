@@ -10,20 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import log_in, new_browser, wait_for
+from tests.browser import log_in, wait_for
 from tests.integration.test_inbound_live import _new_wa_id, _wait_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-@pytest.fixture
-def browser():
-    driver = new_browser()
-    yield driver
-    driver.quit()
 
 
 def test_salesperson_replies_from_the_lead_chatter(odoo, odoo_url, simulator, wa_account,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import log_in, new_browser, wait_for
+from tests.browser import log_in, wait_for
 from tests.integration.test_inbound_live import _new_wa_id, _wait_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -22,13 +22,6 @@ STATUS_LATENCY = 10  # simulated seconds between sent, delivered and read
 @pytest.fixture
 def simulator_config_overrides():
     return {"frozen_clock": True, "status_latency": STATUS_LATENCY, "read_probability": 1.0}
-
-
-@pytest.fixture
-def browser():
-    driver = new_browser()
-    yield driver
-    driver.quit()
 
 
 def _tick_of(browser, text):

@@ -129,17 +129,21 @@ def test_salesperson_chats_from_the_lead(odoo, simulator, sim_account, wa_accoun
     assert parameters == [{"type": "text", "text": "Camila Duarte"}]
 
 
-@pytest.fixture
-def fast_retries(odoo):
-    # Meta's statuses must arrive within the reconcile delay; the simulator's slow
-    # answer below takes 4 s, its statuses follow 0.2 s later.
-    params = {"whatsapp_crm.send_reconcile_seconds": "12",
-              "whatsapp_crm.api_timeout_seconds": "2"}
+def _system_params(odoo, params):
+    """Set system parameters for one test (a fixture body), then unset them."""
     for key, value in params.items():
         odoo.call("ir.config_parameter", "set_param", key, value)
     yield
     for key in params:
         odoo.call("ir.config_parameter", "set_param", key, False)
+
+
+@pytest.fixture
+def fast_retries(odoo):
+    # Meta's statuses must arrive within the reconcile delay; the simulator's slow
+    # answer below takes 4 s, its statuses follow 0.2 s later.
+    yield from _system_params(odoo, {"whatsapp_crm.send_reconcile_seconds": "12",
+                                     "whatsapp_crm.api_timeout_seconds": "2"})
 
 
 def test_faults_never_lose_or_duplicate_a_message(odoo, simulator, sim_account, wa_account,
@@ -173,12 +177,7 @@ def test_faults_never_lose_or_duplicate_a_message(odoo, simulator, sim_account, 
 
 @pytest.fixture
 def slow_meta(odoo):
-    params = {"whatsapp_crm.send_reconcile_seconds": "30"}
-    for key, value in params.items():
-        odoo.call("ir.config_parameter", "set_param", key, value)
-    yield
-    for key in params:
-        odoo.call("ir.config_parameter", "set_param", key, False)
+    yield from _system_params(odoo, {"whatsapp_crm.send_reconcile_seconds": "30"})
 
 
 def test_statuses_overtaking_metas_answer_never_fail_the_send(

@@ -11,17 +11,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from .odoo import fernet_key, find_odoo, odoo_env, pg_available, pg_drop
+from .odoo import fernet_key, find_odoo, odoo_env, pg_available
 from .processes import free_port, spawn, stop, wait_http_ok
 from .project import ARTIFACTS, REPO, WacrmError, say
 from .simulator import configure_account, simulator_command
-from .testing import ServerLogWatch, SuiteResult, run_odoo_tests
+from .testing import ServerLogWatch, SuiteResult, drop_or_keep, run_odoo_tests
 
 BENCH_SCRIPT = "tests/benchmarks/bench_webhook.py"
 
@@ -98,11 +97,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     finally:
         stop(simulator, "simulator", timeout=10)
         stop(server, "odoo server")
-        if args.keep_db:
-            say(f"kept database {db} (data dir {data_dir})")
-        else:
-            pg_drop(db)
-            shutil.rmtree(data_dir, ignore_errors=True)
+        drop_or_keep(db, data_dir, args.keep_db)
     return check_server_log(odoo_log, rc, workers=2, cron_workers=1)
 
 

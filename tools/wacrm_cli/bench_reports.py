@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from .bench import _run_teed, check_server_log
-from .odoo import fernet_key, find_odoo, odoo_env, pg_available, pg_drop
+from .odoo import fernet_key, find_odoo, odoo_env, pg_available
 from .processes import free_port, spawn, stop, wait_http_ok
 from .project import ARTIFACTS, REPO, WacrmError, say
-from .testing import run_odoo_tests
+from .testing import drop_or_keep, run_odoo_tests
 
 BENCH_SCRIPT = "tests/benchmarks/bench_reports.py"
 
@@ -58,9 +57,5 @@ def cmd_bench_reports(args: argparse.Namespace) -> int:
         rc = _run_teed(cmd, ARTIFACTS / "bench-reports.txt")
     finally:
         stop(server, "odoo server")
-        if args.keep_db:
-            say(f"kept database {db} (data dir {data_dir})")
-        else:
-            pg_drop(db)
-            shutil.rmtree(data_dir, ignore_errors=True)
+        drop_or_keep(db, data_dir, args.keep_db)
     return check_server_log(odoo_log, rc, workers=2, cron_workers=0)

@@ -348,13 +348,18 @@ def run_upstream(odoo: Odoo, addons: list[str], keep_db: bool) -> list[SuiteResu
                                        note="not run: the modules did not install"))
         say(f"   odoo-upstream took {sum(r.seconds for r in results):.0f}s")
     finally:
-        if keep_db:
-            say(f"kept database {db} (data dir {data_dir}); drop it with "
-                f"`dropdb --force {db} && rm -rf {data_dir}`")
-        else:
-            pg_drop(db)
-            shutil.rmtree(data_dir, ignore_errors=True)
+        drop_or_keep(db, data_dir, keep_db)
     return results
+
+
+def drop_or_keep(db: str, data_dir: Path, keep: bool) -> None:
+    """Drop a throwaway database and its data dir, or say how to drop them later."""
+    if keep:
+        say(f"kept database {db} (data dir {data_dir}); drop it with "
+            f"`dropdb --force {db} && rm -rf {data_dir}`")
+    else:
+        pg_drop(db)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -407,12 +412,7 @@ def cmd_test(args: argparse.Namespace) -> int:
                     results.append(SuiteResult("integration", ok=False, failed=1,
                                                note="not run: the addons did not install"))
         finally:
-            if args.keep_db:
-                say(f"kept database {db} (data dir {data_dir}); drop it with "
-                    f"`dropdb --force {db} && rm -rf {data_dir}`")
-            else:
-                pg_drop(db)
-                shutil.rmtree(data_dir, ignore_errors=True)
+            drop_or_keep(db, data_dir, args.keep_db)
     if odoo is not None and "odoo-upstream" in only:
         results += run_upstream(odoo, addons, args.keep_db)
 

@@ -45,7 +45,7 @@ MESSAGE_TYPES = [
     ("unsupported", "Unsupported"),
 ]
 KNOWN_TYPES = {code for code, _label in MESSAGE_TYPES}
-MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
+MEDIA_TYPES = outbound.MEDIA_TYPES
 KEYWORD_MESSAGE_TYPES = {"text", "button", "interactive"}
 
 # Statuses only move forward; `failed` is final unless the message was read.

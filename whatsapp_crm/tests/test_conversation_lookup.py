@@ -10,20 +10,19 @@ from .common_simulator import WhatsappCrmSimulatorCase
 OLD_WA_ID = "551187654321"
 
 
+def _free_text_composer(env, account, record, body):
+    """The composer opened on `record`, with a free-text message on `account`."""
+    context = {"active_model": record._name, "active_ids": record.ids}
+    composer = Form(env["whatsapp.crm.composer"].with_context(**context))
+    composer.account_id = account
+    composer.use_template = False
+    composer.body = body
+    return composer.save()
+
+
 @tagged("post_install", "-at_install")
 class TestConversationLookup(WhatsappCrmSimulatorCase):
     """The composer finds the customer's conversation the way inbound messages do."""
-
-    def _compose(self, record, user=None):
-        model = self.env["whatsapp.crm.composer"]
-        if user:
-            model = model.with_user(user)
-        context = {"active_model": record._name, "active_ids": record.ids}
-        composer = Form(model.with_context(**context))
-        composer.account_id = self.sim_line
-        composer.use_template = False
-        composer.body = "Hello from Odoo"
-        return composer.save()
 
     def _conversations(self):
         return self.env["whatsapp.crm.conversation"].search(
@@ -38,7 +37,7 @@ class TestConversationLookup(WhatsappCrmSimulatorCase):
         })
         self.assertNotEqual(contact, conversation.partner_id)
         before = self._conversations()
-        self._compose(contact).action_send()
+        _free_text_composer(self.env, self.sim_line, contact, "Hello from Odoo").action_send()
         self.assertEqual(self._conversations(), before, "no second conversation")
         out = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         self.assertEqual(out.body, "Hello from Odoo")
@@ -75,13 +74,8 @@ class TestColleaguesCustomer(WhatsappCrmSimulatorCase):
         return composer
 
     def _compose(self, record):
-        context = {"active_model": record._name, "active_ids": record.ids}
-        composer = Form(self.env["whatsapp.crm.composer"].with_user(self.salesperson_1)
-                        .with_context(**context))
-        composer.account_id = self.sim_line
-        composer.use_template = False
-        composer.body = "Hi Bia"
-        return composer.save()
+        return _free_text_composer(self.env(user=self.salesperson_1), self.sim_line, record,
+                                   "Hi Bia")
 
     def test_from_the_contact_form_is_refused_in_plain_words(self):
         self._assert_refused(self.customer.with_user(self.salesperson_1))

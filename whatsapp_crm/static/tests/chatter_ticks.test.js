@@ -50,6 +50,16 @@ test("each state of a sent WhatsApp post has its ticks; received posts none", as
     await contains(".o_whatsapp_crm_ticks", { count: 5 });
 });
 
+/** The server pushes new values of a post to the current user, as on a status change. */
+function pushPost(pyEnv, messageId, values) {
+    const [partner] = pyEnv["res.partner"].read(serverState.partnerId);
+    pyEnv["bus.bus"]._sendone(
+        partner,
+        "mail.record/insert",
+        new mailDataHelpers.Store(pyEnv["mail.message"].browse(messageId), values).get_result()
+    );
+}
+
 test("the ticks follow the state the server pushes on the bus", async () => {
     const pyEnv = await startServer();
     const partnerId = pyEnv["res.partner"].create({ name: "Valentina Ríos" });
@@ -57,13 +67,7 @@ test("the ticks follow the state the server pushes on the bus", async () => {
     await start();
     await openFormView("res.partner", partnerId);
     await contains(".o-mail-Message .o_whatsapp_crm_tick_queued");
-    const [partner] = pyEnv["res.partner"].read(serverState.partnerId);
-    const push = (values) =>
-        pyEnv["bus.bus"]._sendone(
-            partner,
-            "mail.record/insert",
-            new mailDataHelpers.Store(pyEnv["mail.message"].browse(messageId), values).get_result()
-        );
+    const push = (values) => pushPost(pyEnv, messageId, values);
     push({ whatsapp_crm_state: "delivered" });
     await contains(".o-mail-Message .o_whatsapp_crm_tick_delivered .fa-check", { count: 2 });
     await contains(".o_whatsapp_crm_tick_queued", { count: 0 });
@@ -85,13 +89,7 @@ test("a failed post shows why, and its resend starts again from the clock", asyn
     await start();
     await openFormView("res.partner", partnerId);
     await contains(".o-mail-Message .o_whatsapp_crm_tick_sent");
-    const [partner] = pyEnv["res.partner"].read(serverState.partnerId);
-    const push = (values) =>
-        pyEnv["bus.bus"]._sendone(
-            partner,
-            "mail.record/insert",
-            new mailDataHelpers.Store(pyEnv["mail.message"].browse(messageId), values).get_result()
-        );
+    const push = (values) => pushPost(pyEnv, messageId, values);
     push({ whatsapp_crm_state: "failed", whatsapp_crm_error: "Message expired" });
     await contains(".o-mail-Message .o_whatsapp_crm_tick_error", { text: "Message expired" });
     push({ whatsapp_crm_state: "queued", whatsapp_crm_error: false });

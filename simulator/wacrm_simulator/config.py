@@ -45,8 +45,18 @@ class SimulatorConfig:
     template_limit: int = 250
     pair_rate_burst: int = 45
     pair_rate_per_seconds: float = 6.0
-    webhook_retries: int = 5
-    webhook_backoff: float = 0.2
+    # "sync": free-form sends outside the 24-hour window get the 400 of older simulators
+    # instead of Meta's 200 then a failed status (131047). Only for tests that need it.
+    window_errors: str = "async"
+    # Webhook redelivery (wall-clock seconds): Meta retries a non-200 with growing delays
+    # for up to 7 days (cloud_api.md, pitfall 8). Delay n is backoff * factor**(n-1),
+    # capped at backoff_max; no attempt starts after retry_horizon; webhook_retries, when
+    # set, also caps the number of retries.
+    webhook_retries: int | None = None
+    webhook_backoff: float = 1.0
+    webhook_backoff_factor: float = 2.0
+    webhook_backoff_max: float = 300.0
+    webhook_retry_horizon: float = 7 * 24 * 3600.0
     webhook_timeout: float = 10.0
     webhook_workers: int = 8
     max_body_bytes: int = 128 * 1024 * 1024

@@ -15,12 +15,15 @@ from typing import Any
 from .clock import Scheduler, SimClock
 from .config import Account, SimulatorConfig
 from .errors import GraphError, auth_error, not_found, status_error
+from .identity import NUMBER_SHARED_SECONDS, contact_block, new_bsuid, number_visible
 from .media import MediaStore, mime_family
 from .templates import TemplateStore, check_send_parameters
 from .validation import brazil_variants, validate_send, wa_digits
-from .webhooks import WebhookSender, envelope, messages_value
+from .webhooks import RetryPolicy, WebhookSender, envelope, messages_value
 
 WINDOW_SECONDS = 24 * 3600
+WINDOW_CLOSED_DETAILS = ("Message failed to send because more than 24 hours have passed "
+                         "since the customer last replied to this number.")
 MEDIA_FAMILY_FOR_TYPE = {"image": "image", "audio": "audio", "video": "video",
                          "sticker": "sticker"}
 
@@ -35,9 +38,13 @@ class SimulatorCore:
         self._lock = threading.RLock()
         self.clock = SimClock(self.config.clock_start, self.config.frozen_clock)
         self.scheduler = Scheduler(self.clock, on_error=self.log)
+        cfg = self.config
         self.sender = WebhookSender(
-            retries=self.config.webhook_retries, backoff=self.config.webhook_backoff,
-            timeout=self.config.webhook_timeout, workers=self.config.webhook_workers,
+            policy=RetryPolicy(backoff=cfg.webhook_backoff, factor=cfg.webhook_backoff_factor,
+                               backoff_max=cfg.webhook_backoff_max,
+                               horizon=cfg.webhook_retry_horizon,
+                               retries=cfg.webhook_retries),
+            timeout=cfg.webhook_timeout, workers=cfg.webhook_workers,
             log=self.log, now=self.clock.now, limit=self.config.journal_limit)
         self.media = MediaStore(secrets.token_bytes(32))
         self._id_counter = itertools.count(random.randint(10**14, 9 * 10**14) * 10)
@@ -49,7 +56,8 @@ class SimulatorCore:
 
     # ------------------------------------------------------------------ basics
     def _init_state(self) -> None:
-        self.customers: dict[str, dict[str, Any]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}  # by the (maybe hidden) number
+        self._by_bsuid: dict[str, str] = {}
         self.inbound: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, dict[str, Any]] = {}
         self._accepted: list[dict[str, Any]] = []
@@ -116,16 +124,52 @@ class SimulatorCore:
 
     # --------------------------------------------------------------- customers
     def register_customer(self, wa_id: str, name: str | None = None,
-                          phone: str | None = None) -> dict[str, Any]:
+                          phone: str | None = None, *, bsuid: str | None = None,
+                          parent_bsuid: str | None = None, username: str | None = None,
+                          username_only: bool | None = None) -> dict[str, Any]:
+        """Every customer has a number, known to Meta, and a BSUID. A ``username_only``
+        customer's number is withheld from webhooks (see identity.py)."""
+        wa_id = str(wa_id)
         with self._lock:
-            customer = self.customers.setdefault(str(wa_id), {
-                "wa_id": str(wa_id), "name": None, "phone": None, "last_inbound": {},
-                "opted_out": False})
+            customer = self.customers.get(wa_id)
+            if customer is None:
+                customer = self.customers[wa_id] = {
+                    "wa_id": wa_id, "name": None, "phone": None, "last_inbound": {},
+                    "opted_out": False, "bsuid": bsuid or self._new_bsuid(wa_id),
+                    "parent_bsuid": None, "username": None, "username_only": False,
+                    "number_shared_until": 0.0, "previous_wa_ids": [],
+                    "previous_bsuids": []}
+                self._by_bsuid[customer["bsuid"]] = wa_id
+            elif bsuid and bsuid != customer["bsuid"]:
+                self._by_bsuid.pop(customer["bsuid"], None)
+                customer["bsuid"] = bsuid
+                self._by_bsuid[bsuid] = wa_id
             if name:
                 customer["name"] = name
             if phone:
                 customer["phone"] = wa_digits(str(phone))
+            if parent_bsuid:
+                customer["parent_bsuid"] = parent_bsuid
+            if username:
+                customer["username"] = username
+            if username_only is not None:
+                customer["username_only"] = bool(username_only)
             return customer
+
+    def _new_bsuid(self, wa_id: str, generation: int = 0) -> str:
+        return new_bsuid(wa_id, f"sim-portfolio-{self.config.seed}", generation)
+
+    def customer_by_bsuid(self, bsuid: str) -> dict[str, Any] | None:
+        with self._lock:
+            wa_id = self._by_bsuid.get(bsuid)
+            return self.customers.get(wa_id) if wa_id else None
+
+    def number_visible(self, customer: dict[str, Any]) -> bool:
+        return number_visible(customer, self.clock.now())
+
+    def contact_block(self, customer: dict[str, Any], status: str | None = None
+                      ) -> dict[str, Any]:
+        return contact_block(customer, self.clock.now(), status=status)
 
     def resolve_wa_id(self, digits: str) -> str:
         with self._lock:
@@ -161,8 +205,21 @@ class SimulatorCore:
                     inbound["typing_at"] = self.clock.now()
             return {"success": True}
         msg_type, obj = info["type"], info["object"]
-        wa_id = self.resolve_wa_id(wa_digits(info["to"]))
         forced_failure = None
+        if info["to"] is not None:
+            wa_id = self.resolve_wa_id(wa_digits(info["to"]))
+            with self._lock:
+                customer = self.customers.get(wa_id)
+                if customer is not None:  # messaging the number shares it for 30 days
+                    customer["number_shared_until"] = (self.clock.now()
+                                                       + NUMBER_SHARED_SECONDS)
+        else:
+            customer = self.customer_by_bsuid(info["recipient"])
+            # An unknown BSUID is accepted, then fails like an unknown number does.
+            wa_id = customer["wa_id"] if customer else None
+            if customer is None:
+                forced_failure = (131026, "Message undeliverable: unknown recipient "
+                                          f"{info['recipient']}.")
         category = None
         if msg_type in ("image", "audio", "video", "document", "sticker") and "id" in obj:
             media = self.media.get(obj["id"])
@@ -193,13 +250,19 @@ class SimulatorCore:
             if category == "MARKETING" and opted_out:
                 raise GraphError(131050, "The recipient has stopped marketing messages from "
                                          "this business.")
-        elif not self.window_open(account.phone_number_id, wa_id):
-            raise GraphError(131047, "More than 24 hours have passed since the recipient "
-                                     "last replied to the sender number.")
-        wamid = self._take_rate(account, wa_id)
-        window = self.window_open(account.phone_number_id, wa_id)
+        elif wa_id is not None and not self.window_open(account.phone_number_id, wa_id):
+            # Meta accepts a free-form message outside the window, then fails it in a
+            # status webhook (cloud_api.md, "Example: failed status"); the 400 of older
+            # simulators only when a test asks for it.
+            if self.config.window_errors == "sync":
+                raise GraphError(131047, WINDOW_CLOSED_DETAILS)
+            forced_failure = (131047, WINDOW_CLOSED_DETAILS)
+        wamid = self._take_rate(account, wa_id or info["recipient"])
+        window = wa_id is not None and self.window_open(account.phone_number_id, wa_id)
         record = {
             "id": wamid, "phone_number_id": account.phone_number_id, "to": info["to"],
+            "recipient": info["recipient"] if info["to"] is None else None,
+            "user_id": customer["bsuid"] if customer else info["recipient"],
             "wa_id": wa_id, "type": msg_type, "body": body, "category": category,
             "biz_opaque_callback_data": body.get("biz_opaque_callback_data"),
             "created": self.clock.now(), "status": "accepted", "statuses": [],
@@ -216,8 +279,11 @@ class SimulatorCore:
         message: dict[str, Any] = {"id": wamid}
         if msg_type == "template":
             message["message_status"] = "accepted"
-        return {"messaging_product": "whatsapp",
-                "contacts": [{"input": info["to"], "wa_id": wa_id}],
+        if info["to"] is not None:
+            contact = {"input": info["to"], "wa_id": wa_id}
+        else:  # a send to a BSUID answers with user_id instead of wa_id
+            contact = {"input": info["recipient"], "user_id": info["recipient"]}
+        return {"messaging_product": "whatsapp", "contacts": [contact],
                 "messages": [message]}
 
     def _take_rate(self, account: Account, wa_id: str) -> str:
@@ -249,7 +315,10 @@ class SimulatorCore:
                 if self.rng.random() < self.config.failure_rate else None)
             read = self.rng.random() < self.config.read_probability
             reorder = self.reorder
-        plan: list[tuple[str, Any]] = [("sent", None)]
+        # A message refused before leaving Meta (re-engagement, unknown recipient) never
+        # gets a ``sent``.
+        plan: list[tuple[str, Any]] = [] if failed and failed[0] in (131047, 131026) \
+            and forced_failure else [("sent", None)]
         if failed:
             plan.append(("failed", failed))
         else:
@@ -267,9 +336,17 @@ class SimulatorCore:
         with self._lock:
             record = self.messages[wamid]
             account = self.account(record["phone_number_id"])
+            customer = self.customers.get(record["wa_id"]) if record["wa_id"] else None
             entry: dict[str, Any] = {"id": wamid, "status": status,
-                                     "timestamp": str(self.now_ts()),
-                                     "recipient_id": record["wa_id"]}
+                                     "timestamp": str(self.now_ts())}
+            # recipient_id only where the number may be shown; the BSUID always (page
+            # business-scoped-user-ids, "Status messages webhooks").
+            if record["wa_id"] and (customer is None or self.number_visible(customer)):
+                entry["recipient_id"] = record["wa_id"]
+            if record.get("user_id"):
+                entry["recipient_user_id"] = record["user_id"]
+            if customer is not None and customer.get("parent_bsuid"):
+                entry["recipient_parent_user_id"] = customer["parent_bsuid"]
             if record.get("biz_opaque_callback_data") is not None:
                 entry["biz_opaque_callback_data"] = record["biz_opaque_callback_data"]
             if status in ("sent", "delivered"):
@@ -280,25 +357,33 @@ class SimulatorCore:
             if status == "failed" or STATUS_RANK.get(status, 0) > \
                     STATUS_RANK.get(record["status"], 0):
                 record["status"] = status
+            # sent, delivered and read carry a contacts block; failed does not (the BSUID
+            # page; pywa 4.5 expects one on every status: Meta wins).
+            contact = (self.contact_block(customer, status)
+                       if customer is not None and status != "failed" else None)
             if self.batch:
                 buffer = self._batch_buffer.setdefault(account.phone_number_id, [])
-                buffer.append(entry)
+                buffer.append((entry, contact))
                 if len(buffer) == 1:
                     self.scheduler.call_later(
                         self.batch_window, lambda: self._flush_batch(account.phone_number_id))
                 return entry
+        extra = {"contacts": [contact]} if contact else {}
         payload = envelope(account.waba_id, "messages",
-                           messages_value(account, statuses=[entry]))
+                           messages_value(account, **extra, statuses=[entry]))
         self.sender.submit(account, payload, kind=f"status:{status}", key=wamid)
         return entry
 
     def _flush_batch(self, phone_number_id: str) -> None:
         with self._lock:
-            entries = self._batch_buffer.pop(phone_number_id, [])
-        if entries:
+            buffered = self._batch_buffer.pop(phone_number_id, [])
+        if buffered:
             account = self.account(phone_number_id)
+            contacts = [c for _, c in buffered if c]
+            extra = {"contacts": contacts} if contacts else {}
             payload = envelope(account.waba_id, "messages",
-                               messages_value(account, statuses=entries))
+                               messages_value(account, **extra,
+                                              statuses=[e for e, _ in buffered]))
             self.sender.submit(account, payload, kind="status:batch")
 
 

@@ -33,12 +33,18 @@ def _type_object(spec: dict[str, Any], msg_type: str) -> dict[str, Any]:
     return dict(obj) if isinstance(obj, dict) else {}
 
 
-def build_message(spec: dict[str, Any], *, wamid: str, wa_id: str, timestamp: int,
+def build_message(spec: dict[str, Any], *, wamid: str, sender: dict[str, Any], timestamp: int,
                   business_number: str, media: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``media`` is {id, mime_type, sha256} of the stored file for media types."""
+    """``sender`` is the customer's ``contacts[]`` block: ``from`` only when it shows the
+    number, ``from_user_id`` always. ``media`` is {id, mime_type, sha256} of the stored
+    file for media types."""
     msg_type = str(spec.get("type") or "text")
-    msg: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": str(timestamp),
-                           "type": msg_type}
+    msg: dict[str, Any] = {"id": wamid, "timestamp": str(timestamp), "type": msg_type}
+    if sender.get("wa_id"):
+        msg["from"] = sender["wa_id"]
+    msg["from_user_id"] = sender["user_id"]
+    if sender.get("parent_user_id"):
+        msg["from_parent_user_id"] = sender["parent_user_id"]
     context: dict[str, Any] = {}
     if spec.get("context_id"):
         context = {"from": business_number, "id": spec["context_id"]}
@@ -125,14 +131,10 @@ def build_message(spec: dict[str, Any], *, wamid: str, wa_id: str, timestamp: in
                  "currency": "BRL"}],
         }
         msg["order"] = obj
-    elif msg_type == "system":
-        new_wa_id = spec.get("new_wa_id") or spec.get("wa_id") or wa_id
-        obj = _type_object(spec, "system") or {
-            "body": spec.get("body") or f"User {wa_id} changed from {wa_id} to {new_wa_id}",
-            "type": spec.get("system_type", "user_changed_number"),
-            "wa_id": new_wa_id,
-        }
-        msg["system"] = obj
+    elif msg_type == "system":  # a hand-made one; ControlMixin.customer_changes_number
+        msg["system"] = _type_object(spec, "system") or {  # builds Meta's
+            "body": spec.get("body") or "User changed", "type": spec.get("system_type",
+                                                                         "user_changed_number")}
     elif msg_type == "unsupported":
         msg["errors"] = [{
             "code": 131051,
@@ -148,4 +150,31 @@ def build_message(spec: dict[str, Any], *, wamid: str, wa_id: str, timestamp: in
     extra = spec.get("message")
     if isinstance(extra, dict):
         msg.update(extra)
+    return msg
+
+
+def system_message(customer: dict[str, Any], *, wamid: str, timestamp: int,
+                   old_wa_id: str, old_bsuid: str, number_shared: bool) -> dict[str, Any]:
+    """The ``system`` message of a number change, after ``customer`` took the new number
+    and BSUID. Meta's system reference (webhooks/reference/messages/system/):
+    ``user_changed_number`` when the new number can be shared (``from`` the old number,
+    ``system.wa_id`` the new one), else ``user_changed_user_id`` with the BSUIDs only.
+    ``system.user_id``/``previous_user_id`` as in pywa's own fixture (tests/data/updates/
+    system.json)."""
+    name = customer.get("name") or "User"
+    msg: dict[str, Any] = {"id": wamid, "timestamp": str(timestamp), "type": "system"}
+    if number_shared:
+        msg["from"] = old_wa_id
+        msg["from_user_id"] = old_bsuid
+        msg["system"] = {"body": f"User {name} changed from {old_wa_id} to "
+                                 f"{customer['wa_id']}",
+                         "wa_id": customer["wa_id"], "type": "user_changed_number",
+                         "user_id": customer["bsuid"]}
+    else:
+        msg["from_user_id"] = old_bsuid
+        msg["system"] = {"body": f"User changed from {old_bsuid} to {customer['bsuid']}",
+                         "user_id": customer["bsuid"], "previous_user_id": old_bsuid,
+                         "type": "user_changed_user_id"}
+    if customer.get("parent_bsuid"):
+        msg["system"]["parent_user_id"] = customer["parent_bsuid"]
     return msg

@@ -337,7 +337,17 @@ def _control_route(sim: Simulator, method: str, route: str, query: dict[str, str
         return sim.user_preference(body["wa_id"], body.get("value", "stop"),
                                    body.get("phone_number_id"))
     if route == "customers":
-        return sim.register_customer(str(body["wa_id"]), body.get("name"), body.get("phone"))
+        return sim.register_customer(
+            str(body["wa_id"]), body.get("name"), body.get("phone"), bsuid=body.get("bsuid"),
+            parent_bsuid=body.get("parent_bsuid"), username=body.get("username"),
+            username_only=body.get("username_only"))
+    if route == "number_change":
+        return sim.customer_changes_number(body["customer"], body["new_wa_id"],
+                                           phone_number_id=body.get("phone_number_id"))
+    if route == "calls":
+        return sim.customer_calls(body["customer"], answered=bool(body.get("answered")),
+                                  duration=int(body.get("duration", 60)),
+                                  phone_number_id=body.get("phone_number_id"))
     if route == "faults":
         return sim.inject_fault(body["kind"], body.get("count", 1), body.get("path"),
                                 body.get("code"), body.get("delay"), body.get("status"))

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from .errors import GraphError
+from .identity import is_bsuid
 
 TO_RE = re.compile(r"^\+?\d{8,15}$")
 MESSAGE_TYPES = {"text", "image", "audio", "video", "document", "sticker", "interactive",
@@ -64,11 +65,16 @@ def validate_send(body: Any) -> dict[str, Any]:
     recipient_type = body.get("recipient_type", "individual")
     if recipient_type not in ("individual", "group"):
         raise _invalid("recipient_type must be 'individual'.")
-    to = body.get("to")
-    if to is None:
+    # ``recipient`` (a BSUID) since May 2026; ``to`` wins when both are given
+    # (business-scoped-user-ids page, "Sending messages").
+    to, recipient = body.get("to"), body.get("recipient")
+    if to is None and recipient is None:
         raise _missing("to")
-    if not isinstance(to, str) or not TO_RE.match(to):
+    if to is not None and (not isinstance(to, str) or not TO_RE.match(to)):
         raise _invalid(f"Invalid 'to' parameter: '{to}' is not a valid phone number.")
+    if to is None and not is_bsuid(recipient):
+        raise _invalid(f"Invalid 'recipient' parameter: '{recipient}' is not a valid "
+                       "business-scoped user ID.")
     msg_type = body.get("type", "text")
     if not isinstance(msg_type, str) or msg_type not in MESSAGE_TYPES:
         raise _invalid(f"Unknown message type '{msg_type}'. Expected one of "
@@ -86,7 +92,8 @@ def validate_send(body: Any) -> dict[str, Any]:
     if opaque is not None and (not isinstance(opaque, str) or len(opaque) > 512):
         raise _invalid("biz_opaque_callback_data must be a string of at most 512 characters.")
     VALIDATORS[msg_type](obj, msg_type)
-    return {"kind": "message", "to": to, "type": msg_type, "object": obj}
+    return {"kind": "message", "to": to, "recipient": recipient if to is None else None,
+            "type": msg_type, "object": obj}
 
 
 def _v_text(obj: dict, _: str) -> None:

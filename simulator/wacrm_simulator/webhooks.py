@@ -1,4 +1,4 @@
-"""Signed webhook delivery (thread pool, retries, faults) and Meta envelope builders."""
+"""Signed webhook delivery (thread pool, Meta-like retries, faults) and envelope builders."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -47,13 +48,47 @@ def messages_value(account: Account, **extra: Any) -> dict[str, Any]:
     return value
 
 
-class WebhookSender:
-    """Delivers payloads to webhook URLs; every delivery (and attempt) is recorded."""
+@dataclass
+class RetryPolicy:
+    """Meta-like redelivery: growing delays until ``horizon`` seconds after the first
+    attempt (and at most ``retries`` retries when set)."""
 
-    def __init__(self, *, retries: int, backoff: float, timeout: float, workers: int,
+    backoff: float = 1.0
+    factor: float = 2.0
+    backoff_max: float = 300.0
+    horizon: float = 7 * 24 * 3600.0
+    retries: int | None = None
+
+    def delay(self, attempt: int, elapsed: float) -> float | None:
+        """Seconds before retry number ``attempt`` (1-based), or None to give up."""
+        if self.retries is not None and attempt > self.retries:
+            return None
+        delay = min(self.backoff * self.factor ** (attempt - 1), self.backoff_max)
+        return delay if elapsed + delay <= self.horizon else None
+
+
+@dataclass
+class _Delivery:
+    account: Account
+    body: bytes
+    headers: dict[str, str]
+    record: dict[str, Any]
+    copies: int
+    future: Future
+    key: str | None
+    started: float = 0.0
+    duplicate: bool = False
+
+
+class WebhookSender:
+    """Delivers payloads to webhook URLs; every delivery (and attempt) is recorded.
+
+    A failed attempt is retried from a timer, so a long retry horizon holds no thread;
+    deliveries sharing a key (one message's statuses) still go out one after another."""
+
+    def __init__(self, *, policy: RetryPolicy, timeout: float, workers: int,
                  log: Callable[[str], None], now: Callable[[], float], limit: int = 100_000):
-        self.retries = retries
-        self.backoff = backoff
+        self.policy = policy
         self.timeout = timeout
         self.limit = limit
         self._log = log
@@ -64,6 +99,7 @@ class WebhookSender:
         self._records: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._queues: dict[str, deque] = {}
+        self._timers: set[threading.Timer] = set()
         self.duplicate_next = 0
         self._closed = False
 
@@ -77,61 +113,44 @@ class WebhookSender:
             self._records.clear()
             self.duplicate_next = 0
 
+    def pending_retries(self) -> int:
+        with self._lock:
+            return len(self._timers)
+
     def close(self) -> None:
         self._closed = True
+        with self._lock:
+            timers, self._timers = list(self._timers), set()
+        for timer in timers:
+            timer.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._session.close()
 
     # ----------------------------------------------------------------- delivery
     def submit(self, account: Account, payload: dict[str, Any], *, kind: str,
                signature: str | None = None, key: str | None = None) -> Future:
-        """Queue a delivery. Deliveries sharing ``key`` are made one after another."""
+        """Queue a delivery; the future gets its record once delivered or given up."""
+        fut: Future = Future()
+        if self._closed:
+            fut.set_result({"status_code": None, "attempts": 0, "error": "stopped"})
+            return fut
         with self._lock:
             duplicate = self.duplicate_next > 0
             if duplicate:
                 self.duplicate_next -= 1
-        copies = 2 if duplicate else 1
-        if self._closed:
-            fut: Future = Future()
-            fut.set_result({"status_code": None, "attempts": 0, "error": "stopped"})
-            return fut
-        if key is None:
-            fut = self._pool.submit(self._deliver_copies, account, payload, kind, signature,
-                                    copies)
-            return fut
-        fut = Future()
-        with self._lock:
-            queue = self._queues.setdefault(key, deque())
-            queue.append((account, payload, kind, signature, copies, fut))
-            start = len(queue) == 1
-        if start:
-            self._pool.submit(self._drain, key)
+        delivery = self._new_delivery(account, payload, kind, signature, fut, key,
+                                      copies=2 if duplicate else 1)
+        if key is not None:
+            with self._lock:
+                queue = self._queues.setdefault(key, deque())
+                queue.append(delivery)
+                if len(queue) > 1:
+                    return fut
+        self._pool.submit(self._attempt, delivery)
         return fut
 
-    def _drain(self, key: str) -> None:
-        while True:
-            with self._lock:
-                queue = self._queues.get(key)
-                if not queue:
-                    self._queues.pop(key, None)
-                    return
-                account, payload, kind, signature, copies, fut = queue[0]
-            try:
-                fut.set_result(self._deliver_copies(account, payload, kind, signature, copies))
-            except Exception as exc:  # keep draining
-                fut.set_exception(exc)
-            with self._lock:
-                queue.popleft()
-
-    def _deliver_copies(self, account, payload, kind, signature, copies) -> dict[str, Any]:
-        result = self.deliver(account, payload, kind=kind, signature=signature)
-        for _ in range(copies - 1):
-            self.deliver(account, payload, kind=kind, signature=signature, duplicate=True)
-        return result
-
-    def deliver(self, account: Account, payload: dict[str, Any], *, kind: str,
-                signature: str | None = None, duplicate: bool = False) -> dict[str, Any]:
-        """Deliver synchronously with retries; returns the delivery record."""
+    def _new_delivery(self, account, payload, kind, signature, fut, key, copies,
+                      duplicate=False) -> _Delivery:
         body = serialize(payload)
         headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
         if signature == "missing":
@@ -143,55 +162,100 @@ class WebhookSender:
         if sig_header:
             headers["X-Hub-Signature-256"] = sig_header
         record: dict[str, Any] = {
-            "id": next(self._ids),
-            "kind": kind,
-            "url": account.webhook_url,
-            "phone_number_id": account.phone_number_id,
-            "payload": payload,
-            "body": body.decode("utf-8"),
-            "signature": sig_header,
-            "duplicate": duplicate,
-            "timestamp": self._now(),
-            "attempts": 0,
-            "attempt_log": [],
-            "status_code": None,
-            "error": None,
-            "latency_ms": None,
+            "id": next(self._ids), "kind": kind, "url": account.webhook_url,
+            "phone_number_id": account.phone_number_id, "payload": payload,
+            "body": body.decode("utf-8"), "signature": sig_header, "duplicate": duplicate,
+            "timestamp": self._now(), "attempts": 0, "attempt_log": [],
+            "status_code": None, "error": None, "latency_ms": None,
         }
         with self._lock:
             self._records.append(record)
             if len(self._records) > self.limit:
                 del self._records[: len(self._records) - self.limit]
-        if not account.webhook_url:
+        return _Delivery(account, body, headers, record, copies, fut, key,
+                         duplicate=duplicate)
+
+    def _attempt(self, delivery: _Delivery) -> None:
+        try:
+            retry_in = self._post(delivery)
+        except Exception as exc:  # a delivery must always end, or its key stays blocked
+            self._log(f"webhook delivery crashed: {exc!r}")
+            retry_in = None
+        if retry_in is None:
+            self._finish(delivery)
+            return
+        timer = threading.Timer(retry_in, lambda: self._retry(delivery, timer))
+        timer.daemon = True
+        with self._lock:
+            if self._closed:
+                return
+            self._timers.add(timer)
+            delivery.record["next_attempt_in"] = retry_in
+        timer.start()
+
+    def _retry(self, delivery: _Delivery, timer: threading.Timer) -> None:
+        with self._lock:
+            self._timers.discard(timer)
+        if not self._closed:
+            self._pool.submit(self._attempt, delivery)
+
+    def _post(self, delivery: _Delivery) -> float | None:
+        """One attempt; the delay before the next one, or None when done."""
+        account, record = delivery.account, delivery.record
+        url = account.webhook_url  # read at each attempt: the endpoint may have moved
+        if not url:
             record["error"] = "no webhook_url configured"
-            self._log(f"webhook {kind} dropped: no webhook_url for {account.phone_number_id}")
-            return self._snapshot(record)
-        delay = self.backoff
-        for attempt in range(1, self.retries + 2):
-            started = time.monotonic()
-            status, error = None, None
-            try:
-                resp = self._session.post(account.webhook_url, data=body, headers=headers,
-                                          timeout=self.timeout)
-                status = resp.status_code
-            except requests.RequestException as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            latency = round((time.monotonic() - started) * 1000, 2)
+            self._log(f"webhook {record['kind']} dropped: no webhook_url for "
+                      f"{account.phone_number_id}")
+            return None
+        if not delivery.started:
+            delivery.started = time.monotonic()
+        started = time.monotonic()
+        status, error = None, None
+        try:
+            resp = self._session.post(url, data=delivery.body, headers=delivery.headers,
+                                      timeout=self.timeout)
+            status = resp.status_code
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        latency = round((time.monotonic() - started) * 1000, 2)
+        with self._lock:
+            record["attempts"] += 1
+            record.update(url=url, status_code=status, error=error, latency_ms=latency)
+            record.pop("next_attempt_in", None)
+            record["attempt_log"].append(
+                {"status_code": status, "error": error, "latency_ms": latency,
+                 "at": self._now()})
+            attempt = record["attempts"]
+        self._log(f"webhook {record['kind']} -> {url} "
+                  f"{status if status is not None else 'ERR'} attempt {attempt} "
+                  f"({latency} ms){' dup' if delivery.duplicate else ''}")
+        if status == 200 or self._closed or delivery.duplicate:
+            return None
+        return self.policy.delay(attempt, time.monotonic() - delivery.started)
+
+    def _finish(self, delivery: _Delivery) -> None:
+        for _ in range(delivery.copies - 1):  # a duplicate: the same bytes once more
+            copy = _Delivery(delivery.account, delivery.body, delivery.headers,
+                             dict(delivery.record, attempts=0, attempt_log=[],
+                                  duplicate=True, id=next(self._ids)),
+                             1, Future(), None, duplicate=True)
             with self._lock:
-                record["attempts"] = attempt
-                record["status_code"] = status
-                record["error"] = error
-                record["latency_ms"] = latency
-                record["attempt_log"].append(
-                    {"status_code": status, "error": error, "latency_ms": latency})
-            self._log(f"webhook {kind} -> {account.webhook_url} "
-                      f"{status if status is not None else 'ERR'} attempt {attempt} "
-                      f"({latency} ms){' dup' if duplicate else ''}")
-            if status == 200 or self._closed or attempt > self.retries:
-                break
-            time.sleep(delay)
-            delay *= 2
-        return self._snapshot(record)
+                self._records.append(copy.record)
+            self._post(copy)
+        if not delivery.future.done():
+            delivery.future.set_result(self._snapshot(delivery.record))
+        if delivery.key is None:
+            return
+        with self._lock:
+            queue = self._queues.get(delivery.key)
+            if queue:
+                queue.popleft()
+            following = queue[0] if queue else None
+            if not queue:
+                self._queues.pop(delivery.key, None)
+        if following is not None and not self._closed:
+            self._pool.submit(self._attempt, following)
 
     def _snapshot(self, record: dict[str, Any]) -> dict[str, Any]:
         with self._lock:

@@ -19,7 +19,7 @@ import pytest
 import requests
 from wacrm_simulator.errors import GraphError, auth_error, not_found
 
-from .support import PNID, TOKEN, WABA
+from .support import PNID, TOKEN, WABA, Graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "whatsapp_crm"))
 
@@ -153,7 +153,8 @@ def test_template_name_does_not_exist_is_404_with_error_data(graph, sim):
     assert "error_subcode" not in err
 
 
-def test_reengagement_keeps_whatsapp_envelope(graph):
+def test_reengagement_keeps_whatsapp_envelope(make_sim):
+    graph = Graph(make_sim(window_errors="sync"))
     resp = graph.send(CUSTOMER)  # no inbound message: the 24 h window is closed
     assert resp.status_code == 400
     err = _error(resp)

@@ -36,9 +36,8 @@ CASES = {
     "reaction": ({"message_id": "wamid.OUT1", "emoji": "❤️"},
                  lambda m: m["reaction"] == {"message_id": "wamid.OUT1", "emoji": "❤️"}),
     "order": ({}, lambda m: m["order"]["product_items"][0]["quantity"] == 2),
-    "system": ({"new_wa_id": "5215500000000"},
-               lambda m: m["system"]["type"] == "user_changed_number"
-               and m["system"]["wa_id"] == "5215500000000"),
+    "system": ({"system": {"body": "x", "type": "customer_identity_changed"}},
+               lambda m: m["system"]["type"] == "customer_identity_changed"),
     "unsupported": ({}, lambda m: m["errors"][0]["code"] == 131051),
     "ephemeral": ({}, lambda m: m["ephemeral"] == {}),
 }
@@ -60,9 +59,13 @@ def test_inbound_type_payload(sim, receiver, kind):
     value = change["value"]
     assert value["messaging_product"] == "whatsapp"
     assert value["metadata"] == {"display_phone_number": "15550001111", "phone_number_id": PNID}
-    assert value["contacts"] == [{"profile": {"name": "Lupita"}, "wa_id": WA}]
+    bsuid = sim.customer(WA)["bsuid"]
+    assert bsuid.startswith("MX.")  # the customer's country, then the id
+    assert value["contacts"] == [{"profile": {"name": "Lupita"}, "wa_id": WA,
+                                  "user_id": bsuid}]
     message = value["messages"][0]
-    assert message["from"] == WA and message["type"] == kind
+    assert message["from"] == WA and message["from_user_id"] == bsuid
+    assert message["type"] == kind
     assert message["id"] == result["wamid"] and message["id"].startswith("wamid.")
     assert message["timestamp"].isdigit()
     assert check(message), message
@@ -106,9 +109,11 @@ def test_async_inbound(sim, receiver):
 
 
 def test_inbound_opens_window(sim):
-    from .support import Graph
+    from .support import Graph, wait_for
 
     graph = Graph(sim)
-    assert graph.send(WA).status_code == 400
+    closed = graph.send(WA).json()["messages"][0]["id"]
+    wait_for(lambda: sim.message(closed)["status"] == "failed")
     sim.customer_sends(WA, "hi")
-    assert graph.send(WA).status_code == 200
+    opened = graph.send(WA).json()["messages"][0]["id"]
+    wait_for(lambda: sim.message(opened)["status"] == "read")

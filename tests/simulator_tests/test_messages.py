@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from wacrm_simulator import Account
 
-from .support import PNID, SECRET, TOKEN, WABA, Graph, error_code
+from .support import PNID, SECRET, TOKEN, WABA, Graph, error_code, wait_for
 
 CUSTOMER = "5491122334455"
 
@@ -150,14 +150,27 @@ def test_other_types_accepted(graph, open_window, body):
     assert resp.status_code == 200, resp.text
 
 
-def test_window_never_wrote(graph):
+def test_window_never_wrote(graph, receiver):
+    """Meta accepts a free-form send outside the window, then fails it asynchronously:
+    one failed status with 131047 and no sent."""
     resp = graph.send("5511911112222")
-    assert resp.status_code == 400
-    err = resp.json()["error"]
-    assert err["code"] == 131047
-    assert "Re-engagement message" in err["message"]
-    assert err["error_data"]["details"] == ("More than 24 hours have passed since the "
-                                            "recipient last replied to the sender number.")
+    assert resp.status_code == 200
+    wamid = resp.json()["messages"][0]["id"]
+    wait_for(lambda: receiver.statuses(wamid))
+    [status] = receiver.statuses(wamid)
+    assert status["status"] == "failed" and status["recipient_id"] == "5511911112222"
+    assert status["errors"][0]["code"] == 131047
+    assert status["errors"][0]["title"] == "Re-engagement message"
+    assert "24 hours" in status["errors"][0]["error_data"]["details"]
+    failed_payload = [p for p in receiver.payloads()
+                      if p["entry"][0]["changes"][0]["value"].get("statuses")][-1]
+    assert "contacts" not in failed_payload["entry"][0]["changes"][0]["value"]
+
+
+def test_window_errors_sync_is_the_explicit_old_behaviour(make_sim):
+    graph = Graph(make_sim(window_errors="sync"))
+    resp = graph.send("5511911112222")
+    assert resp.status_code == 400 and error_code(resp) == 131047
 
 
 def test_clock_advance_closes_window(graph, open_window):
@@ -165,16 +178,21 @@ def test_clock_advance_closes_window(graph, open_window):
     graph.sim.advance_clock(23 * 3600)
     assert graph.send(CUSTOMER).status_code == 200
     graph.sim.advance_clock(2 * 3600)
-    resp = graph.send(CUSTOMER)
-    assert error_code(resp) == 131047
+    assert _final_status(graph, graph.send(CUSTOMER)) == "failed"
     graph.sim.customer_sends(CUSTOMER, "back again")
-    assert graph.send(CUSTOMER).status_code == 200
+    assert _final_status(graph, graph.send(CUSTOMER)) == "read"
+
+
+def _final_status(graph, resp) -> str:
+    wamid = resp.json()["messages"][0]["id"]
+    wait_for(lambda: graph.sim.message(wamid)["status"] in ("failed", "read"))
+    return graph.sim.message(wamid)["status"]
 
 
 def test_clock_advance_over_http(graph, open_window):
     resp = graph.http.post(graph.sim.base_url + "/_sim/clock", json={"advance": 86401})
     assert resp.status_code == 200 and resp.json()["now"] > 0
-    assert error_code(graph.send(CUSTOMER)) == 131047
+    assert _final_status(graph, graph.send(CUSTOMER)) == "failed"
 
 
 def test_brazil_ninth_digit_quirk(graph, sim):
@@ -227,6 +245,6 @@ def test_pair_rate_limit(make_sim):
         assert graph.send(CUSTOMER).status_code == 200
     resp = graph.send(CUSTOMER)
     assert resp.status_code == 429 and error_code(resp) == 131056
-    assert error_code(graph.send("34600000001")) == 131047  # other user: not pair-limited
+    assert graph.send("34600000001").status_code == 200  # other user: not pair-limited
     sim.advance_clock(6)
     assert graph.send(CUSTOMER).status_code == 200

@@ -208,11 +208,10 @@ class SimulatorCore:
         forced_failure = None
         if info["to"] is not None:
             wa_id = self.resolve_wa_id(wa_digits(info["to"]))
-            with self._lock:
-                customer = self.customers.get(wa_id)
-                if customer is not None:  # messaging the number shares it for 30 days
-                    customer["number_shared_until"] = (self.clock.now()
-                                                       + NUMBER_SHARED_SECONDS)
+            with self._lock:  # Meta knows every WhatsApp user, and gives each a BSUID
+                customer = self.register_customer(wa_id)
+                # messaging the number shares it for 30 days
+                customer["number_shared_until"] = self.clock.now() + NUMBER_SHARED_SECONDS
         else:
             customer = self.customer_by_bsuid(info["recipient"])
             # An unknown BSUID is accepted, then fails like an unknown number does.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from wacrm_simulator import SimulatorConfig
 
 from .support import error_code, verify, wait_for
 
@@ -152,3 +153,44 @@ def test_custom_webhook_signatures(sim, receiver, signature):
         assert "X-Hub-Signature-256" not in hit["headers"]
     else:
         assert verify(hit) is (signature is None)
+
+
+def test_retry_policy_grows_is_capped_and_stops_at_the_horizon():
+    from wacrm_simulator.webhooks import RetryPolicy
+
+    policy = RetryPolicy(backoff=1, factor=2, backoff_max=60, horizon=3600)
+    assert [policy.delay(n, 0) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert policy.delay(3, 3600 - 4) == 4 and policy.delay(3, 3600 - 3) is None
+    assert RetryPolicy(retries=2).delay(2, 0) == 2 and RetryPolicy(retries=2).delay(3, 0) is None
+    # Meta's default: days, not seconds (a server restart is long outlived).
+    assert SimulatorConfig().webhook_retry_horizon == 7 * 24 * 3600
+
+
+def test_webhook_delivery_outlives_an_outage(make_sim, receiver):
+    """Attempts go on from timers while the endpoint is down, and reach it once it is
+    back (the URL is read at each attempt, as Meta reads the app's current one)."""
+    sim = make_sim(webhook_backoff=0.02, webhook_backoff_max=0.1)
+    account = sim.config.accounts[0]
+    account.webhook_url = "http://127.0.0.1:9/down"
+    result = sim.customer_sends(WA, "while down", wait=False)
+    wait_for(lambda: sim.webhooks("inbound")[-1]["attempts"] >= 3)
+    assert sim.sender.pending_retries() == 1 and receiver.hits == []
+    account.webhook_url = receiver.url
+    wait_for(lambda: receiver.messages())
+    assert receiver.messages()[-1]["id"] == result["wamid"]
+    record = sim.webhooks("inbound")[-1]
+    assert record["status_code"] == 200 and record["attempts"] >= 4
+    assert [a["status_code"] for a in record["attempt_log"]][-1] == 200
+    assert all(a["status_code"] is None for a in record["attempt_log"][:-1])
+    assert sim.sender.pending_retries() == 0
+
+
+def test_stop_cancels_pending_retries(make_sim):
+    from wacrm_simulator import Account
+
+    sim = make_sim(accounts=[Account(webhook_url="http://127.0.0.1:9/none")],
+                   webhook_backoff=30)
+    sim.customer_sends(WA, "x", wait=False)
+    wait_for(lambda: sim.sender.pending_retries() == 1)
+    sim.stop()
+    assert sim.sender.pending_retries() == 0

@@ -7,7 +7,7 @@ import pytest
 import requests
 from wacrm_simulator.errors import GraphError
 
-from .support import WABA, error_code
+from .support import PNID, WABA, error_code, wait_for
 
 WA = "5491155550000"
 START = 1767225600  # 2026-01-01T00:00:00Z
@@ -227,3 +227,56 @@ def test_location_object_name_stays_the_place_and_name_is_the_customer(sim, rece
     sim.customer_sends(WA, type="location", place_name="Plaza", profile_name="Ana B.")
     assert receiver.messages()[-1]["location"]["name"] == "Plaza"
     assert sim.customer(WA)["name"] == "Ana B."
+
+
+# ------------------------------------------------------------- BSUID recipients
+def test_recipient_bsuid_answers_with_user_id(sim, graph):
+    sim.customer_sends(WA, "hola")
+    bsuid = sim.customer(WA)["bsuid"]
+    resp = graph.post(f"{PNID}/messages", {"messaging_product": "whatsapp",
+                                           "recipient": bsuid, "type": "text",
+                                           "text": {"body": "oi"}})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["contacts"] == [{"input": bsuid, "user_id": bsuid}]
+    assert sim.message(resp.json()["messages"][0]["id"])["wa_id"] == WA
+
+
+def test_to_wins_over_recipient(sim, graph):
+    sim.customer_sends(WA, "hola")
+    resp = graph.post(f"{PNID}/messages", {"messaging_product": "whatsapp", "to": WA,
+                                           "recipient": "BR.1", "type": "text",
+                                           "text": {"body": "oi"}})
+    assert resp.json()["contacts"] == [{"input": WA, "wa_id": WA}]
+
+
+def test_malformed_recipient_is_refused(graph):
+    resp = graph.post(f"{PNID}/messages", {"messaging_product": "whatsapp",
+                                           "recipient": "not-a-bsuid", "type": "text",
+                                           "text": {"body": "oi"}})
+    assert resp.status_code == 400 and error_code(resp) == 131009
+
+
+def test_unknown_bsuid_is_accepted_then_fails(sim, graph, receiver):
+    resp = graph.post(f"{PNID}/messages", {"messaging_product": "whatsapp",
+                                           "recipient": "AR.424242", "type": "text",
+                                           "text": {"body": "oi"}})
+    wamid = resp.json()["messages"][0]["id"]
+    wait_for(lambda: receiver.statuses(wamid))
+    [status] = receiver.statuses(wamid)
+    assert status["status"] == "failed" and status["errors"][0]["code"] == 131026
+    assert status["recipient_user_id"] == "AR.424242" and "recipient_id" not in status
+
+
+def test_control_http_number_change_and_calls(sim, receiver):
+    sim.customer_sends(WA, "hola", name="Ana")
+    resp = requests.post(sim.base_url + "/_sim/number_change",
+                         json={"customer": WA, "new_wa_id": "5491166660000"}, timeout=10)
+    assert resp.status_code == 200 and resp.json()["wa_id"] == "5491166660000"
+    assert sim.customer("5491166660000")["previous_wa_ids"] == [WA]
+    assert sim.customer(WA) is None
+    resp = requests.post(sim.base_url + "/_sim/calls",
+                         json={"customer": "5491166660000", "answered": False}, timeout=10)
+    assert resp.status_code == 200 and resp.json()["terminate"]["status"] == "FAILED"
+    calls = receiver.fields("calls")
+    assert [c["calls"][0]["event"] for c in calls] == ["connect", "terminate"]
+    assert calls[0]["contacts"][0]["user_id"] == sim.customer("5491166660000")["bsuid"]

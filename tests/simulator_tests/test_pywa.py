@@ -19,7 +19,6 @@ import json
 import logging
 
 import pytest
-
 from pywa import WhatsApp, errors, handlers, types
 from pywa.types import templates as tpl
 from pywa.types.callback import Button, Section, SectionList, SectionRow

@@ -1,7 +1,7 @@
 {
     "name": "WhatsApp CRM",
     "summary": "WhatsApp Business Cloud API conversations on contacts and leads",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "WhatsApp CRM for Odoo contributors",

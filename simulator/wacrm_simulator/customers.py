@@ -29,7 +29,9 @@ class ScriptRunner:
         self._thread: threading.Thread | None = None
         self.sent: list[dict[str, Any]] = []
         for persona in self.personas:
-            sim.register_customer(persona["wa_id"], persona["name"], persona.get("phone"))
+            sim.register_customer(persona["wa_id"], persona["name"], persona.get("phone"),
+                                  username=persona.get("username"),
+                                  username_only=persona.get("username_only"))
         sim.on_outbound(self._on_outbound)
 
     def start(self) -> ScriptRunner:

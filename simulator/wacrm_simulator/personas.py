@@ -97,4 +97,19 @@ PERSONAS: list[dict[str, Any]] = [
         "replies": ["Thanks! 😊", "Perfect, cheers.", "Could you send the invoice as well?",
                     "Great, see you then 👋"],
     },
+    {
+        "key": "rafaela",
+        "name": "Rafaela Costa",
+        # Uses a WhatsApp username: her webhooks carry only her BSUID, never the number,
+        # and the business answers her through ``recipient``.
+        "wa_id": "5521998877665",
+        "username": "@rafa.decor",
+        "username_only": True,
+        "steps": [
+            {"type": "text", "text": "Oi! Vocês fazem cortinas sob medida? 🪟"},
+            {"type": "image", "caption": "A janela da sala, 2,40 m de largura"},
+            {"type": "quoted", "text": "Pode ser em linho cru, por favor 😊"},
+        ],
+        "replies": ["Perfeito, obrigada! 💛", "Quanto fica a instalação?", "Combinado!"],
+    },
 ]

@@ -13,7 +13,7 @@ from wacrm_simulator import ScriptRunner
 from wacrm_simulator.__main__ import build_config, parse_args
 from wacrm_simulator.personas import PERSONAS
 
-from .support import Graph, wait_for
+from .support import PNID, Graph, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +94,14 @@ def test_script_runner_personas(sim, receiver):
                               if m.get("context", {}).get("id") == wamid
                               or m.get("reaction", {}).get("message_id") == wamid])
     assert reply[0]["from"] == "551187654321"
+    # Rafaela uses a username: only her BSUID is shown, and she is answered by it.
+    rafaela = sim.customer("5521998877665")
+    hers = [m for m in messages if m["from_user_id"] == rafaela["bsuid"]]
+    assert hers and all("from" not in m for m in hers)
+    sent = graph.post(f"{PNID}/messages", {"messaging_product": "whatsapp",
+                                           "recipient": rafaela["bsuid"], "type": "text",
+                                           "text": {"body": "Fazemos sim!"}})
+    assert sent.json()["contacts"] == [{"input": rafaela["bsuid"], "user_id": rafaela["bsuid"]}]
     runner.stop()
 
 

@@ -62,7 +62,8 @@ class PywaSide:
 
 @pytest.fixture
 def side(make_sim, receiver):
-    return PywaSide(make_sim(status_latency=0.02), receiver)
+    # Templates are approved by the tests themselves, never by the simulator's timer.
+    return PywaSide(make_sim(status_latency=0.02, template_approval_delay=3600), receiver)
 
 
 def _one(updates, kind):
@@ -144,6 +145,7 @@ def test_templates_create_list_get_and_send(side):
                             language=tpl.TemplateLanguage.ENGLISH_US,
                             params=[tpl.BodyText.params("SO42")])
     assert sent.id.startswith("wamid.")
+    wait_for(lambda: side.receiver.fields("message_template_status_update"))
     update = _one(side.feed(), types.TemplateStatusUpdate)
     assert update.new_status == tpl.TemplateStatus.APPROVED
     assert update.template_name == "order_update"

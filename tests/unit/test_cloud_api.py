@@ -115,8 +115,7 @@ def test_send_message_posts_an_addressed_body_unchanged(client, messages_ok):
      "text": {"body": "hi"}},
     {"messaging_product": "whatsapp", "type": "text", "text": {"body": "hi"}},  # no recipient
     {"messaging_product": "whatsapp", "to": "", "type": "text", "text": {"body": "hi"}},
-    # A BSUID recipient: outbound.addressed only addresses phone numbers.
-    {"messaging_product": "whatsapp", "recipient": "BR.x1", "type": "text",
+    {"messaging_product": "whatsapp", "recipient": "", "type": "text",
      "text": {"body": "hi"}},
 ])
 def test_send_message_refuses_bodies_not_built_by_addressed(client, graph_stub, payload):
@@ -127,13 +126,24 @@ def test_send_message_refuses_bodies_not_built_by_addressed(client, graph_stub, 
 
 @pytest.mark.parametrize(("to", "callback_data"), [
     ("5511987654321", "x" * 513),
-    ("BR.a1b2c3", None),
+    ("br.a1b2c3", None),
     ("", None),
 ])
 def test_send_validates_before_any_request(client, graph_stub, to, callback_data):
     with pytest.raises(ValueError):
         client.send(outbound.text("ok"), to, callback_data=callback_data)
     assert graph_stub.requests == []
+
+
+def test_send_to_a_bsuid_goes_in_recipient(client, graph_stub):
+    bsuid = "BR.1502576394655843"
+    graph_stub.add("POST", MESSAGES_PATH, json_body={
+        "messaging_product": "whatsapp", "contacts": [{"input": bsuid, "user_id": bsuid}],
+        "messages": [{"id": "wamid.OUT7"}]})
+    result = client.send(outbound.text("oi"), bsuid)
+    body = sent_body(graph_stub)
+    assert body["recipient"] == bsuid and "to" not in body
+    assert result.wamid == "wamid.OUT7" and result.wa_id == bsuid
 
 
 def test_callback_data_of_512_chars_goes_over_the_wire(client, messages_ok):

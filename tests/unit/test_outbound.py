@@ -20,12 +20,21 @@ def test_normalize_recipient(raw, normalized):
     assert outbound.normalize_recipient(raw) == normalized
 
 
-@pytest.mark.parametrize("bad_to", ["", "abc", "BR.a1b2c3", "+", "()-", None, 5511987654321])
+@pytest.mark.parametrize("bad_to", ["", "abc", "br.a1b2c3", "BR.", "+", "()-", None,
+                                    5511987654321])
 def test_bad_recipient_rejected(bad_to):
     with pytest.raises(ValueError):
         outbound.normalize_recipient(bad_to)
     with pytest.raises(ValueError):
         outbound.addressed(outbound.text("hi"), bad_to)
+
+
+@pytest.mark.parametrize("bsuid", ["BR.1502576394655843", "US.ENT.11815799212886844830"])
+def test_a_bsuid_is_addressed_through_recipient(bsuid):
+    body = outbound.addressed(outbound.text("oi"), bsuid)
+    assert body["recipient"] == bsuid and "to" not in body
+    with pytest.raises(ValueError):  # never a phone number
+        outbound.normalize_recipient(bsuid)
 
 
 # ---------------------------------------------------------------- addressed

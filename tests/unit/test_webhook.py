@@ -247,6 +247,25 @@ def test_system_message():
     assert message.preview_text() == "Ana changed from A to B"
 
 
+def test_bsuid_change_without_sender():
+    """user_changed_user_id of a withheld number: no from, the old BSUID in the notice."""
+    message = only_event(envelope(messages_change([{
+        "id": "wamid.S1", "timestamp": "1767225600", "type": "system",
+        "system": {"body": "User changed from CO.1 to MX.2", "type": "user_changed_user_id",
+                   "user_id": "MX.2", "previous_user_id": "CO.1"}}])))
+    assert message.from_wa_id is None and message.from_user_id is None
+    assert (message.system.user_id, message.system.previous_user_id) == ("MX.2", "CO.1")
+    assert message.sender_key == "CO.1"
+
+
+def test_sender_key_prefers_the_bsuid():
+    contact = {"profile": {"name": "Ana", "username": "@ana"}, "wa_id": "5511987654321",
+               "user_id": "BR.77"}
+    message = parse_message("text", {"body": "oi"}, contacts=[contact], from_user_id="BR.77")
+    assert message.sender_key == "BR.77" and message.profile_username == "@ana"
+    assert parse_message("text", {"body": "oi"}).sender_key == "5511987654321"
+
+
 def test_unsupported_message_with_errors():
     message = parse_message("unsupported", None, errors=[{
         "code": 131051, "title": "Message type unknown", "message": "Message type unknown",

@@ -95,7 +95,9 @@ class CloudApiClient:
 
         ``payload`` is a request body made by ``outbound.addressed``.
         """
-        if payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
+        if payload.get("messaging_product") != "whatsapp" or not (
+            payload.get("to") or payload.get("recipient")
+        ):
             raise ValueError("build the request with outbound.addressed()")
         response = self._request(
             "POST", f"{self._require_phone_number_id()}/messages", json=payload

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .phone import is_bsuid
+
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 CAPTION_MEDIA_TYPES = frozenset({"image", "video", "document"})
 MAX_TEXT = 4096
@@ -113,13 +115,18 @@ def location(latitude: float, longitude: float, *, name: str | None = None,
 
 def addressed(message: dict, to: str, *, reply_to: str | None = None,
               callback_data: str | None = None) -> dict:
-    """The full request body for ``POST /{phone-number-id}/messages``."""
+    """The full request body for ``POST /{phone-number-id}/messages``.
+
+    ``to`` is the customer's phone number, or their BSUID when the number is unknown:
+    a BSUID goes in ``recipient`` (accepted since May 2026; Meta prefers ``to`` when a
+    body has both, so a body carries one)."""
     if callback_data is not None and len(str(callback_data)) > MAX_CALLBACK_DATA_LENGTH:
         raise ValueError(f"callback_data is longer than {MAX_CALLBACK_DATA_LENGTH} characters")
+    address = {"recipient": to} if is_bsuid(to) else {"to": normalize_recipient(to)}
     body = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": normalize_recipient(to),
+        **address,
         **message,
     }
     if reply_to:

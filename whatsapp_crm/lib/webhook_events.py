@@ -152,15 +152,17 @@ class Reaction:
 class SystemNotice:
     body: str | None
     type: str | None  # user_changed_number, customer_identity_changed, user_changed_user_id
-    wa_id: str | None
-    user_id: str | None
+    wa_id: str | None  # user_changed_number: the new number
+    user_id: str | None  # the new BSUID
+    previous_user_id: str | None  # user_changed_user_id: the BSUID it replaces
     raw: dict = _raw_field()
 
     @classmethod
     def from_dict(cls, raw: dict) -> SystemNotice:
         return cls(body=as_str(raw.get("body")), type=as_str(raw.get("type")),
                    wa_id=as_str(raw.get("wa_id") or raw.get("new_wa_id")),
-                   user_id=as_str(raw.get("user_id")), raw=raw)
+                   user_id=as_str(raw.get("user_id")),
+                   previous_user_id=as_str(raw.get("previous_user_id")), raw=raw)
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,13 @@ class InboundMessage(WebhookEvent):
             if isinstance(raw.get("referral"), dict) else None,
             group_id=as_str(raw.get("group_id")),
         )
+
+    @property
+    def sender_key(self) -> str | None:
+        """One key per customer: the BSUID that every message carries since April 2026,
+        else the number (older payloads)."""
+        previous = self.system.previous_user_id if self.system else None
+        return self.from_user_id or self.from_wa_id or previous
 
     @property
     def is_known_type(self) -> bool:

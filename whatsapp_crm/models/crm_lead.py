@@ -84,7 +84,7 @@ class CrmLead(models.Model):
             ),
             "type": "lead" if self._whatsapp_uses_leads() else "opportunity",
             "partner_id": partner.id,
-            "phone": partner.phone or f"+{conversation.wa_id}",
+            "phone": partner.phone or (conversation.wa_id and f"+{conversation.wa_id}"),
             "source_id": self.env.ref("whatsapp_crm.utm_source_whatsapp").id,
             "medium_id": self.env.ref("whatsapp_crm.utm_medium_whatsapp").id,
             "team_id": team.id,

@@ -28,6 +28,13 @@ class ResPartner(models.Model):
         copy=False,
         help="The number WhatsApp reported for this contact (digits, no +).",
     )
+    whatsapp_bsuid = fields.Char(
+        string="WhatsApp Business-Scoped User ID",
+        index="btree_not_null",
+        copy=False,
+        help="The id WhatsApp gives this person for our business portfolio; the only one "
+        "of a person who uses a username and withholds their number.",
+    )
     whatsapp_conversation_ids = fields.One2many("whatsapp.crm.conversation", "partner_id")
     whatsapp_conversation_count = fields.Integer(compute="_compute_whatsapp_window")
     whatsapp_window_expires_at = fields.Datetime(compute="_compute_whatsapp_window")
@@ -47,38 +54,55 @@ class ResPartner(models.Model):
             partner.update(mine._window_summary())
 
     @api.model
-    def _whatsapp_find(self, wa_id, account):
-        """The contact behind a WhatsApp number, tolerant of national quirks."""
-        if not wa_id or not wa_id.isdigit():
-            return self.browse()
+    def _whatsapp_find(self, wa_id, account, bsuid=None):
+        """The contact behind a WhatsApp number, tolerant of national quirks, or behind
+        a business-scoped user id."""
         company_domain = [("company_id", "in", [False, account.company_id.id])]
-        e164 = phone.e164_variants(wa_id)
-        for domain in (
-            [("phone_sanitized", "in", e164)],
-            [("phone_mobile_search", "in", e164)],
-            [("whatsapp_wa_id", "in", phone.wa_id_variants(wa_id))],
-        ):
+        domains = []
+        if bsuid:
+            domains.append([("whatsapp_bsuid", "=", bsuid)])
+        if wa_id and wa_id.isdigit():
+            e164 = phone.e164_variants(wa_id)
+            domains += [
+                [("phone_sanitized", "in", e164)],
+                [("phone_mobile_search", "in", e164)],
+                [("whatsapp_wa_id", "in", phone.wa_id_variants(wa_id))],
+            ]
+        for domain in domains:
             partner = self.search(domain + company_domain, order="id", limit=1)
             if partner:
                 return partner
         return self.browse()
 
     @api.model
-    def _whatsapp_find_or_create(self, wa_id, profile_name, account):
-        partner = self._whatsapp_find(wa_id, account)
+    def _whatsapp_find_or_create(self, wa_id, profile_name, account, bsuid=None,
+                                 username=None):
+        wa_id = wa_id if wa_id and wa_id.isdigit() else False
+        partner = self._whatsapp_find(wa_id, account, bsuid=bsuid)
         if partner:
-            if not partner.whatsapp_wa_id and wa_id.isdigit():
-                partner.whatsapp_wa_id = wa_id
+            partner._whatsapp_learn_identity(wa_id, bsuid)
             return partner
-        number = f"+{wa_id}" if wa_id.isdigit() else False
+        number = f"+{wa_id}" if wa_id else False
         return self.create(
             {
-                "name": profile_name or number or wa_id,
+                "name": profile_name or number or username or bsuid,
                 "phone": number,
-                "whatsapp_wa_id": wa_id if wa_id.isdigit() else False,
+                "whatsapp_wa_id": wa_id,
+                "whatsapp_bsuid": bsuid or False,
                 "company_id": account.company_id.id,
             }
         )
+
+    def _whatsapp_learn_identity(self, wa_id=None, bsuid=None):
+        """Keep the ids WhatsApp gave: a first number, a first or new BSUID."""
+        for partner in self:
+            values = {}
+            if wa_id and not partner.whatsapp_wa_id:
+                values["whatsapp_wa_id"] = wa_id
+            if bsuid and partner.whatsapp_bsuid != bsuid:
+                values["whatsapp_bsuid"] = bsuid
+            if values:
+                partner.write(values)
 
     def action_view_whatsapp_conversations(self):
         self.ensure_one()
@@ -237,16 +261,11 @@ class ResPartner(models.Model):
     @api.model
     def _whatsapp_preference_partner(self, item, account):
         Partner = self.sudo()
-        partner = Partner._whatsapp_find(item.wa_id, account)
+        partner = Partner._whatsapp_find(item.wa_id, account, bsuid=item.user_id)
         if partner:
             return partner
-        senders = [item.user_id] if item.user_id else []
-        if item.wa_id and item.wa_id.isdigit():
-            senders += phone.wa_id_variants(item.wa_id)
-        if not senders:
-            return Partner
-        conversation = self.env["whatsapp.crm.conversation"].sudo().search(
-            [("account_id", "=", account.id), ("wa_id", "in", senders)], limit=1
+        conversation = self.env["whatsapp.crm.conversation"].sudo()._find_for_sender(
+            account, item.wa_id, item.user_id
         )
         return conversation.partner_id
 

@@ -41,9 +41,15 @@ class WhatsappCrmConversation(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     wa_id = fields.Char(
         string="WhatsApp ID",
-        required=True,
-        help="The customer's WhatsApp number (digits) or business-scoped user id.",
+        help="The customer's WhatsApp number (digits); empty while they withhold it.",
     )
+    bsuid = fields.Char(
+        string="Business-Scoped User ID",
+        copy=False,
+        help="The id WhatsApp gives this customer for our business portfolio. It is the "
+        "only one of a customer who uses a username and withholds the number.",
+    )
+    username = fields.Char(string="WhatsApp Username", copy=False)
     profile_name = fields.Char(help="Name the customer set in WhatsApp.")
     partner_id = fields.Many2one("res.partner", string="Contact", index=True, tracking=True)
     lead_id = fields.Many2one(
@@ -148,8 +154,16 @@ class WhatsappCrmConversation(models.Model):
     )
     csat_awaiting = fields.Boolean(compute="_compute_csat_awaiting")
 
+    # A conversation is keyed by the number when it is known, else by the BSUID.
     _account_wa_id_uniq = models.Constraint(
         "UNIQUE(account_id, wa_id)", "There is one conversation per customer and account."
+    )
+    _account_bsuid_uniq = models.Constraint(
+        "UNIQUE(account_id, bsuid)", "There is one conversation per customer and account."
+    )
+    _customer_known = models.Constraint(
+        "CHECK(wa_id IS NOT NULL OR bsuid IS NOT NULL)",
+        "A conversation needs the customer's number or business-scoped user id.",
     )
     _company_first_inbound_idx = models.Index("(company_id, first_inbound_at)")
     _company_resolved_idx = models.Index("(company_id, resolved_at) WHERE resolved_at IS NOT NULL")
@@ -160,12 +174,13 @@ class WhatsappCrmConversation(models.Model):
     # Computes
     # ------------------------------------------------------------------
 
-    @api.depends("partner_id.name", "profile_name", "wa_id", "account_id.name")
+    @api.depends("partner_id.name", "profile_name", "wa_id", "username", "bsuid")
     def _compute_name(self):
         for conversation in self:
             who = conversation.partner_id.name or conversation.profile_name
-            number = f"+{conversation.wa_id}" if (conversation.wa_id or "").isdigit() else ""
-            conversation.name = " ".join(part for part in (who, number) if part) or "?"
+            number = f"+{conversation.wa_id}" if conversation.wa_id else ""
+            address = number or conversation.username or conversation.bsuid
+            conversation.name = " ".join(part for part in (who, address) if part) or "?"
 
     @api.depends("window_expires_at")
     @api.depends_context("uid")
@@ -298,34 +313,101 @@ class WhatsappCrmConversation(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _find_for_sender(self, account, sender):
-        """The account's conversation with a customer, whatever form of number they use."""
-        if not sender:
-            return self.browse()
-        variants = phone.wa_id_variants(sender) if sender.isdigit() else [sender]
-        return self.search(
-            [("account_id", "=", account.id), ("wa_id", "in", variants)], limit=1
-        )
+    def _find_for_sender(self, account, wa_id=None, bsuid=None):
+        """The account's conversation with a customer: by number, whatever form of it they
+        use, else by business-scoped user id."""
+        if wa_id and wa_id.isdigit():
+            found = self.search(
+                [("account_id", "=", account.id), ("wa_id", "in", phone.wa_id_variants(wa_id))],
+                limit=1,
+            )
+            if found:
+                return found
+        if bsuid:
+            return self.search([("account_id", "=", account.id), ("bsuid", "=", bsuid)], limit=1)
+        return self.browse()
 
     @api.model
-    def _create_for_sender(self, account, sender, profile_name=None, partner=None, lead=None):
-        """A new conversation; its contact is found or created from the sender's number.
+    def _create_for_sender(self, account, wa_id=None, bsuid=None, profile_name=None,
+                           partner=None, lead=None, username=None):
+        """A new conversation; its contact is found or created from the sender's ids.
 
-        UNIQUE(account_id, wa_id): a concurrent first message makes this insert fail,
-        and the event is replayed in a fresh transaction that finds it.
+        UNIQUE(account_id, wa_id) and (account_id, bsuid): a concurrent first message
+        makes this insert fail, and the event is replayed in a fresh transaction that
+        finds it.
         """
+        wa_id = wa_id if wa_id and wa_id.isdigit() else False
         if not partner:
             partner = self.env["res.partner"].sudo()._whatsapp_find_or_create(
-                sender, profile_name, account
+                wa_id, profile_name, account, bsuid=bsuid, username=username
             )
         return self.create({
             "account_id": account.id,
-            "wa_id": sender,
+            "wa_id": wa_id,
+            "bsuid": bsuid or False,
+            "username": username or False,
             "partner_id": partner.id,
             "profile_name": profile_name,
             "lead_id": lead.id if lead else False,
             "state": "new",
         })
+
+    def _learn_identity(self, wa_id=None, bsuid=None, username=None):
+        """Fill in what a later message tells about the customer: the number they now
+        show, their BSUID (first seen, or issued anew), their username."""
+        self.ensure_one()
+        values = {}
+        if wa_id and wa_id.isdigit() and not self.wa_id:
+            values["wa_id"] = wa_id
+        if bsuid and bsuid != self.bsuid:
+            values["bsuid"] = bsuid
+        if username and username != self.username:
+            values["username"] = username
+        if values:
+            self.write(values)
+            self.partner_id.sudo()._whatsapp_learn_identity(
+                values.get("wa_id"), values.get("bsuid")
+            )
+
+    def _change_identity(self, notice):
+        """The customer changed number (``user_changed_number``) or WhatsApp issued them
+        a new BSUID (``user_changed_user_id``): this conversation and its contact take
+        the new ids. The old number stays in the history: the system message that says
+        so is stored in the conversation and posted to its chatter."""
+        self.ensure_one()
+        values = {}
+        if notice.type == "user_changed_number" and (notice.wa_id or "").isdigit():
+            values["wa_id"] = notice.wa_id
+        if notice.user_id:
+            values["bsuid"] = notice.user_id
+        for fname in list(values):
+            if values[fname] == self[fname]:
+                del values[fname]
+            elif self.search_count([("account_id", "=", self.account_id.id),
+                                    (fname, "=", values[fname]), ("id", "!=", self.id)]):
+                _logger.warning(
+                    "WhatsApp %s: %s %s already belongs to another conversation; kept %s",
+                    notice.type, fname, values.pop(fname), self[fname],
+                )
+        if not values:
+            return
+        old_number = self.wa_id
+        self.write(values)
+        partner = self.partner_id.sudo()
+        partner_values = {}
+        if "wa_id" in values:
+            partner_values["whatsapp_wa_id"] = values["wa_id"]
+            if old_number and partner.phone_sanitized == f"+{old_number}":
+                partner_values["phone"] = f"+{values['wa_id']}"
+        if "bsuid" in values:
+            partner_values["whatsapp_bsuid"] = values["bsuid"]
+        if partner and partner_values:
+            partner.write(partner_values)
+
+    def _recipient_address(self):
+        """Where a send goes: the number when known, else the BSUID (outbound.addressed)."""
+        self.ensure_one()
+        return f"+{self.wa_id}" if self.wa_id else self.bsuid
 
     def _update_profile_name(self, profile_name):
         self.ensure_one()

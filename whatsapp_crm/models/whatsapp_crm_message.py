@@ -47,6 +47,8 @@ MESSAGE_TYPES = [
 KNOWN_TYPES = {code for code, _label in MESSAGE_TYPES}
 MEDIA_TYPES = outbound.MEDIA_TYPES
 KEYWORD_MESSAGE_TYPES = {"text", "button", "interactive"}
+# System messages that give the customer a new number or business-scoped user id.
+IDENTITY_CHANGES = {"user_changed_number", "user_changed_user_id"}
 
 # Statuses only move forward; `failed` is final unless the message was read.
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 2.5}
@@ -248,15 +250,28 @@ class WhatsappCrmMessage(models.Model):
             raise ValueError("Inbound message without an id")
         if self.search_count([("account_id", "=", account.id), ("wamid", "=", item.wamid)]):
             return True  # a duplicate delivery or a re-batched payload
-        sender = item.from_wa_id or item.from_user_id
-        if not sender:
+        if not item.sender_key:
             raise ValueError(f"Inbound message {item.wamid} has no sender")
         Conversation = self.env["whatsapp.crm.conversation"].sudo()
-        conversation = Conversation._find_for_sender(account, sender)
+        conversation = Conversation._find_for_sender(
+            account, item.from_wa_id,
+            item.from_user_id or (item.system and item.system.previous_user_id),
+        )
         if conversation:
             conversation._update_profile_name(item.profile_name)
+            if item.system and item.system.type in IDENTITY_CHANGES:
+                conversation._change_identity(item.system)
+            else:
+                conversation._learn_identity(
+                    item.from_wa_id, item.from_user_id, item.profile_username
+                )
         else:
-            conversation = Conversation._create_for_sender(account, sender, item.profile_name)
+            conversation = Conversation._create_for_sender(
+                account, item.from_wa_id, item.from_user_id, item.profile_name,
+                username=item.profile_username,
+            )
+            if item.system and item.system.type in IDENTITY_CHANGES:
+                conversation._change_identity(item.system)
         message = self.create(self._inbound_values(item, account, conversation))
         conversation._message_stored(
             message, referral=item.referral and item.raw.get("referral")
@@ -705,7 +720,7 @@ class WhatsappCrmMessage(models.Model):
             self._fill_header_media(message)
         return outbound.addressed(
             message,
-            f"+{self.conversation_id.wa_id}",
+            self.conversation_id._recipient_address(),
             reply_to=self.reply_to_id.wamid or None,
             callback_data=f"{CALLBACK_PREFIX}{self.id}",
         )

@@ -222,7 +222,7 @@ class WhatsappCrmWebhookEvent(models.Model):
         for item in payload.iter_events():
             if not isinstance(item, webhook.InboundMessage):
                 continue
-            sender = item.from_wa_id or item.from_user_id
+            sender = item.sender_key
             if sender:
                 digest = hashlib.sha256(f"whatsapp_crm:{item.phone_number_id}:{sender}".encode())
                 keys.add(int.from_bytes(digest.digest()[:8], "big", signed=True))

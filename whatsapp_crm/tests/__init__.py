@@ -16,3 +16,4 @@ from . import test_access_rights
 from . import test_conversation_lookup
 from . import test_js
 from . import test_odoo_tables
+from . import test_identity

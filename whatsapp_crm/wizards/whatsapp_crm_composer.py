@@ -212,13 +212,15 @@ class WhatsappCrmComposer(models.TransientModel):
                 raise UserError(self._colleague_refusal(conversation))
             return conversation.with_env(self.env)
         partner = self._partner_of(record)
-        wa_id = self._wa_id_of(record)
+        # A contact known only by their BSUID (a username, no number) is written to there.
+        bsuid = partner.commercial_partner_id.whatsapp_bsuid if partner else False
+        wa_id = self._wa_id_of(record, raise_if_invalid=not bsuid)
         if not partner:
             raise UserError(self.env._(
                 "%(record)s has no contact to write to.", record=record.display_name
             ))
         return self.env["whatsapp.crm.conversation"].sudo()._create_for_sender(
-            self.account_id, wa_id, partner=partner,
+            self.account_id, wa_id, bsuid=None if wa_id else bsuid, partner=partner,
             lead=record if record._name == "crm.lead" else None,
         ).with_env(self.env)
 

@@ -245,8 +245,8 @@ def test_button_and_list_replies_parse(side):
     updates = side.feed()
     button = _one(updates, types.CallbackButton)
     selection = _one(updates, types.CallbackSelection)
-    assert button.data == "yes" and button.reply_to_message.message_id == asked
-    assert selection.data == "r1" and selection.reply_to_message.message_id == listed
+    assert button.data == "yes" and button.reply_to_message.id == asked
+    assert selection.data == "r1" and selection.reply_to_message.id == listed
 
 
 @pytest.mark.parametrize("username_only", [False, True], ids=["phone", "username-only"])

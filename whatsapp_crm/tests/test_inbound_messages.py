@@ -88,8 +88,9 @@ class TestInboundMessages(WhatsappCrmCase):
             "order": {"order": {"catalog_id": "c1", "product_items": [
                 {"product_retailer_id": "sku1", "quantity": 2, "item_price": 10,
                  "currency": "BRL"}]}},
-            "system": {"system": {"body": "User changed number", "type": "user_changed_number",
-                                  "wa_id": "5511900000000"}},
+            # A number change moves the conversation (test_identity); this one does not.
+            "system": {"system": {"body": "User identity changed",
+                                  "type": "customer_identity_changed"}},
             "unsupported": {"errors": [{"code": 131051, "title": "Message type unknown"}]},
         }
         messages = [

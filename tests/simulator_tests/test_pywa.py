@@ -30,7 +30,8 @@ HANDLERS = (handlers.MessageHandler, handlers.MessageStatusHandler,
             handlers.CallbackButtonHandler, handlers.CallbackSelectionHandler,
             handlers.PhoneNumberChangeHandler, handlers.IdentityChangeHandler,
             handlers.UserMarketingPreferencesHandler, handlers.TemplateStatusUpdateHandler,
-            handlers.CallConnectHandler, handlers.CallTerminateHandler)
+            handlers.CallConnectHandler, handlers.CallTerminateHandler,
+            handlers.FlowCompletionHandler)
 
 
 class PywaSide:
@@ -242,11 +243,19 @@ def test_button_and_list_replies_parse(side):
     sim.customer_sends(CUSTOMER, type="interactive", button_reply={"id": "yes", "title": "Sí"})
     sim.customer_sends(CUSTOMER, type="interactive",
                        list_reply={"id": "r1", "title": "Uno", "description": ""})
+    sim.customer_sends(CUSTOMER, type="button", payload="STOP_PROMO", text="Parar",
+                       context_id=asked)  # a template's quick-reply button
+    sim.customer_sends(CUSTOMER, type="interactive", nfm_reply={
+        "name": "flow", "body": "Sent", "response_json": '{"flow_token": "t1", "ok": true}'},
+        context_id=asked)  # a Flow's answer
     updates = side.feed()
-    button = _one(updates, types.CallbackButton)
+    button, quick = [u for u in updates if isinstance(u, types.CallbackButton)]
     selection = _one(updates, types.CallbackSelection)
     assert button.data == "yes" and button.reply_to_message.id == asked
     assert selection.data == "r1" and selection.reply_to_message.id == listed
+    assert quick.data == "STOP_PROMO" and quick.title == "Parar"
+    flow = _one(updates, types.FlowCompletion)
+    assert flow.token == "t1" and flow.response == {"ok": True}
 
 
 @pytest.mark.parametrize("username_only", [False, True], ids=["phone", "username-only"])

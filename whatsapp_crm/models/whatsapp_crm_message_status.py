@@ -24,6 +24,8 @@ class WhatsappCrmMessageStatus(models.Model):
     status = fields.Char(required=True)
     timestamp = fields.Datetime()
     recipient_id = fields.Char()
+    # Sent to a BSUID, a status may carry only this (Meta, April 2026).
+    recipient_user_id = fields.Char()
     error_code = fields.Integer()
     error_message = fields.Text()
     pricing_category = fields.Char()
@@ -50,11 +52,12 @@ class WhatsappCrmMessageStatus(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO whatsapp_crm_message_status
-                (account_id, company_id, wamid, status, timestamp, recipient_id, error_code,
-                 error_message, pricing_category, pricing_type, billable, callback_data,
-                 create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, COALESCE(%s, now() at time zone 'UTC'), %s, %s, %s, %s, %s,
-                    %s, %s, %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+                (account_id, company_id, wamid, status, timestamp, recipient_id,
+                 recipient_user_id, error_code, error_message, pricing_category, pricing_type,
+                 billable, callback_data, create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, %s, COALESCE(%s, now() at time zone 'UTC'), %s, %s, %s, %s,
+                    %s, %s, %s, %s, %s, now() at time zone 'UTC', %s,
+                    now() at time zone 'UTC')
             ON CONFLICT (account_id, wamid, status) DO NOTHING
             RETURNING id
             """,
@@ -65,6 +68,7 @@ class WhatsappCrmMessageStatus(models.Model):
                 item.status,
                 timestamp,
                 item.recipient_id,
+                item.recipient_user_id,
                 error.code if error else None,
                 error_text,
                 pricing.category if pricing else None,

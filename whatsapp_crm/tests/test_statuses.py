@@ -35,6 +35,17 @@ class TestStatuses(WhatsappCrmCase):
         self.assertEqual(str(message.read_at), "2026-01-01 00:00:30")
         self.assertEqual(str(message.delivered_at), "2026-01-01 00:00:20")
 
+    def test_status_of_a_bsuid_send_carries_only_the_user_id(self):
+        wamid = new_wamid("wamid.OUT")
+        message = self._outbound(wamid)
+        entry = {"id": wamid, "status": "delivered", "timestamp": "1767225620",
+                 "recipient_user_id": "BR.1502576394655843"}
+        self.post_ok(self.status_payload([entry]))
+        self.assertEqual(message.state, "delivered")
+        status = self.env["whatsapp.crm.message.status"].search([("wamid", "=", wamid)])
+        self.assertEqual((status.recipient_id, status.recipient_user_id),
+                         (False, "BR.1502576394655843"))
+
     def test_all_statuses_of_one_post_are_applied(self):
         first, second = new_wamid("wamid.OUT"), new_wamid("wamid.OUT")
         message_1, message_2 = self._outbound(first), self._outbound(second)

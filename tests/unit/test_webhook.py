@@ -404,12 +404,28 @@ def test_routing_ids():
     ]}
     expected = ({PHONE_ID, "P2"}, {"WABA1", "WABA2"})
     assert webhook.routing_ids(webhook.parse_payload(payload)) == expected
-    assert webhook.routing_ids_from_raw(json.dumps(payload).encode()) == expected
+    assert webhook.routing_from_raw(json.dumps(payload).encode()) == (*expected, "message")
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"\xff\xfe", b"", b"null"])
-def test_routing_ids_from_raw_never_raises(raw):
-    assert webhook.routing_ids_from_raw(raw) == (set(), set())
+def test_routing_from_raw_never_raises(raw):
+    assert webhook.routing_from_raw(raw) == (set(), set(), "other")
+
+
+@pytest.mark.parametrize(("changes", "kind"), [
+    ([messages_change(statuses=[{"id": "s1", "status": "read"}])], "status"),
+    ([messages_change(statuses=[{"id": "s1", "status": "read"}]),
+      messages_change(statuses=[{"id": "s2", "status": "sent"}])], "status"),
+    ([messages_change([inbound("text", {"body": "x"})],
+                      statuses=[{"id": "s1", "status": "read"}])], "message"),
+    ([messages_change(statuses=[{"id": "s1", "status": "read"}]),
+      {"field": "account_update", "value": {"event": "X"}}], "other"),
+    ([messages_change(errors=[{"code": 131000}])], "message"),
+    ([{"field": "calls", "value": {"calls": [{"id": "c"}]}}], "other"),
+])
+def test_payload_kind(changes, kind):
+    payload = webhook.parse_payload({"entry": [{"id": "W", "changes": changes}]})
+    assert webhook.payload_kind(payload) == kind
 
 
 # ---------------------------------------------------------------- other fields

@@ -8,7 +8,7 @@ same Python as Odoo; ``deps`` needs the standard library only.
     python3 tools/wacrm.py test [--only lint,unit,simulator,odoo,integration,odoo-upstream]
                                 [--keep-db]
     python3 tools/wacrm.py run [--port 8069] [--sim-port 8070] [--reset] [--interval 8]
-    python3 tools/wacrm.py bench [--count 1000] [--concurrency 16] [--drain-timeout 600]
+    python3 tools/wacrm.py bench [--count 1000] [--concurrency 16] [--status-messages 600]
     python3 tools/wacrm.py bench-reports [--messages 200000] [--conversations 20000]
 """
 
@@ -53,12 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seconds between two customer messages (8)")
     run.set_defaults(func=cmd_run)
 
-    bench = sub.add_parser("bench", help="flood the webhook of a throwaway server")
-    bench.add_argument("--count", type=int, default=1000, help="requests per route (1000)")
-    bench.add_argument("--concurrency", type=int, default=16, help="client threads (16)")
-    bench.add_argument("--customers", type=int, default=500, help="distinct senders (500)")
-    bench.add_argument("--drain-timeout", type=float, default=600,
-                       help="seconds to wait for the messages to be processed (600)")
+    bench = sub.add_parser("bench", help="the webhook pipeline under load (throwaway server)")
+    bench.add_argument("--count", type=int, default=1000,
+                       help="messages from existing customers (1000)")
+    bench.add_argument("--concurrency", type=int, default=16, help="client connections (16)")
+    bench.add_argument("--customers", type=int, default=200, help="existing customers (200)")
+    bench.add_argument("--status-messages", type=int, default=600,
+                       help="messages whose delivered and read statuses are flooded (600)")
+    bench.add_argument("--mix-messages", type=int, default=3000,
+                       help="messages of the status flood the latency is sampled under (3000)")
+    bench.add_argument("--drain-timeout", type=float, default=900,
+                       help="seconds to wait for a flood to be processed (900)")
     bench.add_argument("--keep-db", action="store_true", help="keep the throwaway database")
     bench.set_defaults(func=cmd_bench)
 

@@ -154,12 +154,37 @@ def routing_ids(payload: WebhookPayload) -> tuple[set[str], set[str]]:
     return phone_number_ids, waba_ids
 
 
-def routing_ids_from_raw(raw: bytes) -> tuple[set[str], set[str]]:
-    """Like routing_ids() on the raw body, but empty sets instead of raising."""
+# What an event holds, for the order it is processed in: a customer's message first,
+# statuses in batches (see whatsapp.crm.webhook.event).
+KIND_MESSAGE, KIND_STATUS, KIND_OTHER = "message", "status", "other"
+
+
+def payload_kind(payload: WebhookPayload) -> str:
+    """``status`` when the payload holds delivery statuses only, ``message`` when it holds
+    a customer's message (or a message-level error), else ``other``."""
+    kinds = set()
+    for entry in payload.entries:
+        for change in entry.changes:
+            value = change.value
+            if change.field == "messages" and (value.get("messages") or value.get("errors")):
+                kinds.add(KIND_MESSAGE)
+            elif change.field == "messages" and value.get("statuses"):
+                kinds.add(KIND_STATUS)
+            else:
+                kinds.add(KIND_OTHER)
+    if KIND_MESSAGE in kinds:
+        return KIND_MESSAGE
+    return KIND_STATUS if kinds == {KIND_STATUS} else KIND_OTHER
+
+
+def routing_from_raw(raw: bytes) -> tuple[set[str], set[str], str]:
+    """(phone_number_ids, waba_ids, kind) of a raw body, parsed once; an unreadable body
+    gives empty sets and ``other``."""
     try:
-        return routing_ids(parse_payload(raw))
+        payload = parse_payload(raw)
     except MalformedPayload:
-        return set(), set()
+        return set(), set(), KIND_OTHER
+    return (*routing_ids(payload), payload_kind(payload))
 
 
 # ----------------------------------------------------------- event building

@@ -1,7 +1,7 @@
 import logging
 import secrets
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import config
 
@@ -13,6 +13,11 @@ _logger = logging.getLogger(__name__)
 # Fields whose clear value only ever lives in memory: the database keeps the
 # ciphertext in `<name>_encrypted`, readable by system administrators only.
 SECRET_FIELDS = ("access_token", "app_secret")
+
+# Fields that decide which account a webhook is for, and with which secret it is signed:
+# changing one clears the routing cache of every worker (see _webhook_routes).
+ROUTING_FIELDS = {"active", "company_id", "waba_id", "phone_number_id", "app_secret",
+                  "app_secret_encrypted"}
 
 DEFAULT_MEDIA_MAX_BYTES = 25 * 1024 * 1024
 API_TIMEOUT_SECONDS = 20
@@ -206,6 +211,54 @@ class WhatsappCrmAccount(models.Model):
                 )
             ),
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        self.env.registry.clear_cache()  # _webhook_routes
+        return accounts
+
+    def write(self, vals):
+        result = super().write(vals)
+        if ROUTING_FIELDS & set(vals):
+            self.env.registry.clear_cache()  # _webhook_routes, in every worker
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _webhook_routes
+        return result
+
+    @api.model
+    @tools.ormcache("phone_number_ids", "waba_ids")
+    def _webhook_routes(self, phone_number_ids, waba_ids):
+        """((account id, clear app secret), ...) of the active accounts a webhook naming
+        these phone number ids, else these WABA ids, can be for.
+
+        Cached per process: the webhook's request path must not search and decrypt on
+        every POST. The secret lives in memory only, like a decrypted token does while
+        it is used; the cache is cleared in every worker when an account's routing
+        fields change.
+        """
+        Account = self.sudo().with_context(active_test=True)
+        accounts = Account.browse()
+        if phone_number_ids:
+            accounts = Account.search([("phone_number_id", "in", list(phone_number_ids))])
+        if not accounts and waba_ids:
+            accounts = Account.search([("waba_id", "in", list(waba_ids))])
+        routes = []
+        for account in accounts:
+            try:
+                secret = account._get_secret("app_secret")
+            except (crypto.MissingSecretKey, crypto.InvalidSecret):
+                _logger.error(
+                    "WhatsApp account %s: the app secret cannot be decrypted; "
+                    "check the whatsapp_crm_secret_key configuration",
+                    account.id,
+                )
+                continue
+            routes.append((account.id, secret))
+        return tuple(routes)
 
     def _signature_matches(self, raw_body, signature_header):
         """True when the body was signed with this account's app secret."""

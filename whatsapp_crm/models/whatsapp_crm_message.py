@@ -11,6 +11,7 @@ import mimetypes
 from datetime import timedelta
 
 from markupsafe import Markup
+from psycopg2.extras import execute_values
 
 from odoo import SUPERUSER_ID, api, fields, models, modules
 from odoo.exceptions import UserError
@@ -20,7 +21,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ..lib import errors as api_errors
 from ..lib import media as media_rules
-from ..lib import metrics, outbound
+from ..lib import metrics, outbound, statuses
 from ..lib.retry import MEDIA_POLICY, SEND_POLICY
 from .whatsapp_crm_webhook_event import CONCURRENCY_ATTEMPTS, CONCURRENCY_ERRORS
 
@@ -50,15 +51,14 @@ KEYWORD_MESSAGE_TYPES = {"text", "button", "interactive"}
 # System messages that give the customer a new number or business-scoped user id.
 IDENTITY_CHANGES = {"user_changed_number", "user_changed_user_id"}
 
-# Statuses only move forward; `failed` is final unless the message was read.
-STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 2.5}
-STATE_FIELDS = {
-    "sent": "sent_at",
-    "delivered": "delivered_at",
-    "read": "read_at",
-    "played": "read_at",
-    "failed": "failed_at",
+# The columns a status moves (lib/statuses.py), and their SQL types for batched updates.
+STATUS_COLUMN_TYPES = {
+    "state": "varchar", "sent_at": "timestamp", "delivered_at": "timestamp",
+    "read_at": "timestamp", "failed_at": "timestamp", "error_code": "int4",
+    "error_message": "text", "delivered_rate": "int4", "read_rate": "int4",
+    "failed_rate": "int4",
 }
+STATUS_COLUMNS = ("state", "sent_at", "delivered_at", "read_at", "failed_at")
 # How a chatter post's mail.notification mirrors the message state ("read" has no
 # equivalent there: the client reads it from the message itself).
 NOTIFICATION_STATUS = {
@@ -471,22 +471,10 @@ class WhatsappCrmMessage(models.Model):
 
     @api.model
     def _process_status(self, item, account):
+        """One status webhook item (the batch does many: _apply_status_batch)."""
         if not item.wamid or not item.status:
             return False
-        Status = self.env["whatsapp.crm.message.status"].sudo()
-        status = Status._record(item, account)
-        if not status:
-            return True  # the same status arrived before
-        message = self.search(
-            [("account_id", "=", account.id), ("wamid", "=", item.wamid)], limit=1
-        )
-        if not message and item.biz_opaque_callback_data:
-            message = self._from_callback_data(item.biz_opaque_callback_data, account)
-            if message and not message.wamid:
-                message.wamid = item.wamid
-        if message:
-            status.message_id = message
-            message._apply_status(item.status, status.timestamp, status)
+        self._apply_status_batch([(item, account)])
         return True
 
     @api.model
@@ -503,28 +491,113 @@ class WhatsappCrmMessage(models.Model):
     def _apply_status(self, status, timestamp, status_record=None):
         """Move the message forward; a late or repeated status never moves it back."""
         self.ensure_one()
-        if status not in STATUS_RANK or self.direction != "out":
+        if self.direction != "out":
             return False
-        values = {}
-        date_field = STATE_FIELDS.get(status)
-        if date_field and not self[date_field]:
-            values[date_field] = timestamp
-        current_rank = STATUS_RANK.get(self.state, 0)
-        new_state = "read" if status == "played" else status
-        if status == "failed":
-            if self.state != "read":
-                values.update(
-                    self._state_values("failed"),
-                    error_code=status_record.error_code if status_record else 0,
-                    error_message=status_record.error_message if status_record else False,
-                )
-        elif self.state != "failed" and STATUS_RANK[status] > current_rank:
-            values.update(self._state_values(new_state))
+        values = statuses.advance(
+            {fname: self[fname] for fname in STATUS_COLUMNS}, status, timestamp,
+            error_code=status_record.error_code if status_record else None,
+            error_message=status_record.error_message if status_record else None,
+        )
         if values:
             self.write(values)
             if "state" in values:
                 self._chatter_state_changed()
         return bool(values)
+
+    @api.model
+    def _apply_status_batch(self, entries):
+        """Apply many statuses at once: ``entries`` are (MessageStatus item, account).
+
+        The same rule as ``_apply_status`` (lib/statuses.py), in a few set-based
+        statements: the statuses are recorded in one insert (duplicates skipped), their
+        messages read and locked in one select, moved in one update per set of changed
+        columns, the statuses linked in one update and the chatter notifications in
+        another; the open chatters hear of it once per conversation. A status whose
+        message is unknown is kept for reconciliation, as one by one.
+        Returns the messages whose state changed.
+        """
+        self.env.flush_all()
+        recorded = self.env["whatsapp.crm.message.status"].sudo()._record_many(entries)
+        if not recorded:
+            return self.browse()
+        cr = self.env.cr
+        cr.execute(
+            f"""
+            SELECT id, account_id, wamid, {", ".join(STATUS_COLUMNS)}
+              FROM whatsapp_crm_message
+             WHERE wamid = ANY(%s) AND direction = 'out'
+             ORDER BY id
+               FOR NO KEY UPDATE
+            """,
+            [list({row["wamid"] for row in recorded})],
+        )
+        messages = {(row[1], row[2]): dict(zip(("id", *STATUS_COLUMNS), (row[0], *row[3:]),
+                                               strict=True))
+                    for row in cr.fetchall()}
+        by_key = {}
+        for row in recorded:
+            by_key.setdefault((row["account_id"], row["wamid"]), []).append(row)
+        unknown = [row for key, rows in by_key.items() if key not in messages for row in rows]
+        changes, links = {}, []
+        for key, rows in by_key.items():
+            current = messages.get(key)
+            if current is None:
+                continue
+            for row in sorted(rows, key=lambda r: (r["timestamp"], r["id"])):
+                links.append((row["id"], current["id"]))
+                values = statuses.advance(current, row["status"], row["timestamp"],
+                                          error_code=row["error_code"],
+                                          error_message=row["error_message"])
+                current.update(values)
+                changes.setdefault(current["id"], {}).update(values)
+        self._write_status_columns({mid: vals for mid, vals in changes.items() if vals})
+        if links:
+            execute_values(cr._obj, """
+                UPDATE whatsapp_crm_message_status s SET message_id = v.message_id
+                  FROM (VALUES %s) AS v(id, message_id) WHERE s.id = v.id
+            """, links)
+        self.env.invalidate_all()
+        changed = self.browse(mid for mid, vals in changes.items() if "state" in vals)
+        changed._chatter_state_changed()
+        # Statuses that arrived before their message was known by its wamid: our send's
+        # answer may have been lost, and the callback data names the message.
+        for row in unknown:
+            if row["callback_data"]:
+                self._apply_recorded_status(row)
+        return changed
+
+    def _write_status_columns(self, changes):
+        """One UPDATE per set of changed columns: {message id: values}."""
+        groups = {}
+        for message_id, values in changes.items():
+            groups.setdefault(tuple(sorted(values)), []).append((message_id, values))
+        for columns, rows in groups.items():
+            types = [STATUS_COLUMN_TYPES[column] for column in columns]
+            execute_values(
+                self.env.cr._obj,
+                f"""
+                UPDATE whatsapp_crm_message m
+                   SET {", ".join(f'"{c}" = v."{c}"' for c in columns)},
+                       write_date = now() at time zone 'UTC', write_uid = {int(self.env.uid)}
+                  FROM (VALUES %s) AS v(id, {", ".join(f'"{c}"' for c in columns)})
+                 WHERE m.id = v.id
+                """,
+                # False is the ORM's empty value; in SQL it is NULL, never a boolean.
+                [(message_id, *(None if values[c] is False else values[c] for c in columns))
+                 for message_id, values in rows],
+                template="(%s, " + ", ".join(f"%s::{t}" for t in types) + ")",
+            )
+
+    def _apply_recorded_status(self, row):
+        """One recorded status whose message was not found by its wamid."""
+        status = self.env["whatsapp.crm.message.status"].sudo().browse(row["id"])
+        account = self.env["whatsapp.crm.account"].sudo().browse(row["account_id"])
+        message = self._from_callback_data(row["callback_data"], account)
+        if message and not message.wamid:
+            message.wamid = row["wamid"]
+        if message and message.wamid == row["wamid"]:
+            status.message_id = message
+            message._apply_status(status.status, status.timestamp, status)
 
     def _reconcile_statuses(self):
         """Apply statuses that arrived before this message had its wamid."""
@@ -875,10 +948,35 @@ class WhatsappCrmMessage(models.Model):
         }
 
     def _chatter_state_changed(self):
-        """Mirror the new state on the posts' notifications and tell the open chatters."""
-        for message in self.filtered(lambda m: m.direction == "out"):
-            posts = message.mail_message_ids.sudo()
-            posts.notification_ids.filtered(
-                lambda n: n.notification_type == "whatsapp_crm"
-            ).write(message._notification_values())
-            posts._whatsapp_crm_bus_send_state(message.conversation_id._inbox_recipients())
+        """Mirror the new states on the posts' notifications, in one statement, and tell
+        the open chatters: one bus message per set of recipients, whatever the number of
+        messages (a batch of statuses)."""
+        outbound = self.filtered(lambda m: m.direction == "out")
+        if not outbound:
+            return
+        rows = []
+        for message in outbound:
+            values = message._notification_values()
+            rows.append((message.id, values["notification_status"],
+                         values["failure_type"] or None, values["failure_reason"] or None))
+        execute_values(self.env.cr._obj, """
+            UPDATE mail_notification n
+               SET notification_status = v.status, failure_type = v.failure_type,
+                   failure_reason = v.failure_reason
+              FROM mail_message post, (VALUES %s) AS v(message_id, status, failure_type,
+                                                      failure_reason)
+             WHERE post.whatsapp_crm_message_id = v.message_id
+               AND n.mail_message_id = post.id AND n.notification_type = 'whatsapp_crm'
+        """, rows)
+        self.env["mail.notification"].invalidate_model(
+            ["notification_status", "failure_type", "failure_reason"])
+        posts_by_recipients = {}
+        for conversation in outbound.conversation_id:
+            recipients = conversation._inbox_recipients()
+            posts = outbound.filtered(lambda m, c=conversation: m.conversation_id == c)
+            key = tuple(sorted(recipients.ids))
+            entry = posts_by_recipients.setdefault(key, [recipients, self.env["mail.message"]])
+            entry[1] |= posts.mail_message_ids
+        for recipients, posts in posts_by_recipients.values():
+            if recipients and posts:
+                posts.sudo()._whatsapp_crm_bus_send_state(recipients)

@@ -1,3 +1,5 @@
+from psycopg2.extras import execute_values
+
 from odoo import api, fields, models
 
 
@@ -39,45 +41,60 @@ class WhatsappCrmMessageStatus(models.Model):
     _unreconciled_idx = models.Index("(account_id, wamid) WHERE message_id IS NULL")
 
     @api.model
-    def _record(self, item, account):
-        """Insert the status unless already known; returns the new record or nothing."""
-        error = item.errors[0] if item.errors else None
-        pricing = item.pricing
-        timestamp = item.timestamp.replace(tzinfo=None) if item.timestamp else None
-        error_text = None
-        if error:
-            error_text = " — ".join(
-                part for part in (error.title, error.details or error.message) if part
-            )
-        self.env.cr.execute(
+    def _record_many(self, entries):
+        """Insert the statuses of ``entries`` ((MessageStatus item, account)) in one
+        statement, skipping those already known (and repeats within the batch).
+
+        Returns the inserted rows as dicts (id, account_id, wamid, status, timestamp,
+        error_code, error_message, callback_data), in the order given.
+        """
+        rows = []
+        for item, account in entries:
+            error = item.errors[0] if item.errors else None
+            pricing = item.pricing
+            error_text = None
+            if error:
+                error_text = " — ".join(
+                    part for part in (error.title, error.details or error.message) if part
+                )
+            rows.append((
+                account.id, account.company_id.id, item.wamid, item.status,
+                item.timestamp.replace(tzinfo=None) if item.timestamp else None,
+                item.recipient_id, item.recipient_user_id, error.code if error else None,
+                error_text, pricing.category if pricing else None,
+                pricing.type if pricing else None, bool(pricing and pricing.billable),
+                item.biz_opaque_callback_data, self.env.uid,
+            ))
+        if not rows:
+            return []
+        # One lock order for every worker: inserts of the same keys never deadlock.
+        rows.sort(key=lambda row: (row[0], row[2], row[3]))
+        inserted = execute_values(
+            self.env.cr._obj,
             """
             INSERT INTO whatsapp_crm_message_status
                 (account_id, company_id, wamid, status, timestamp, recipient_id,
                  recipient_user_id, error_code, error_message, pricing_category, pricing_type,
-                 billable, callback_data, create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, COALESCE(%s, now() at time zone 'UTC'), %s, %s, %s, %s,
-                    %s, %s, %s, %s, %s, now() at time zone 'UTC', %s,
-                    now() at time zone 'UTC')
+                 billable, callback_data, create_uid, write_uid, create_date, write_date)
+            SELECT v.account_id, v.company_id, v.wamid, v.status,
+                   COALESCE(v.timestamp, now() at time zone 'UTC'), v.recipient_id,
+                   v.recipient_user_id, v.error_code, v.error_message, v.pricing_category,
+                   v.pricing_type, v.billable, v.callback_data, v.uid, v.uid,
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM (VALUES %s) AS v(account_id, company_id, wamid, status, timestamp,
+                                    recipient_id, recipient_user_id, error_code,
+                                    error_message, pricing_category, pricing_type, billable,
+                                    callback_data, uid)
             ON CONFLICT (account_id, wamid, status) DO NOTHING
-            RETURNING id
+            RETURNING id, account_id, wamid, status, timestamp, error_code, error_message,
+                      callback_data
             """,
-            [
-                account.id,
-                account.company_id.id,
-                item.wamid,
-                item.status,
-                timestamp,
-                item.recipient_id,
-                item.recipient_user_id,
-                error.code if error else None,
-                error_text,
-                pricing.category if pricing else None,
-                pricing.type if pricing else None,
-                bool(pricing and pricing.billable),
-                item.biz_opaque_callback_data,
-                self.env.uid,
-                self.env.uid,
-            ],
+            rows,
+            template="(%s, %s, %s, %s, %s::timestamp, %s, %s, %s::int4, %s, %s, %s, %s, %s,"
+                     " %s)",
+            page_size=len(rows),
+            fetch=True,
         )
-        row = self.env.cr.fetchone()
-        return self.browse(row[0]) if row else self.browse()
+        columns = ("id", "account_id", "wamid", "status", "timestamp", "error_code",
+                   "error_message", "callback_data")
+        return [dict(zip(columns, row, strict=True)) for row in inserted]

@@ -1,5 +1,6 @@
 import hashlib
 import logging
+import time
 import traceback
 from datetime import timedelta
 
@@ -25,6 +26,16 @@ CONCURRENCY_ATTEMPTS = 4
 # Meta batches at most 3 MB; anything far larger is not Meta.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 PROCESSING_PARAM = "whatsapp_crm.webhook_processing"
+LANE_XMLID = "whatsapp_crm.ir_cron_process_webhook_events"
+# A lane that finds more events pending than this wakes the other lanes.
+LANE_BACKLOG = 50
+# Claims of customer-message events between lanes: session advisory locks (class, id),
+# a key space apart from the customers' single-key locks.
+CLAIM_LOCK_CLASS = 0x5741
+# A status batch aims at about a second, so that a customer's message that arrives
+# meanwhile waits no longer: its size follows the rate measured in this process.
+STATUS_BATCH_SECONDS = 1.0
+STATUS_BATCH_BOUNDS = (20, 2000)
 
 
 class WhatsappCrmWebhookEvent(models.Model):
@@ -59,12 +70,28 @@ class WhatsappCrmWebhookEvent(models.Model):
         readonly=True, help="When the retry job processes this failed event again."
     )
     summary = fields.Char(readonly=True)
+    kind = fields.Selection(
+        [
+            (webhook.KIND_MESSAGE, "Customer Messages"),
+            (webhook.KIND_STATUS, "Statuses"),
+            (webhook.KIND_OTHER, "Other"),
+        ],
+        default=webhook.KIND_OTHER,
+        required=True,
+        readonly=True,
+        help="Customer messages are processed first, one event at a time; statuses in "
+        "batches.",
+    )
 
     _payload_hash_uniq = models.Constraint(
         "UNIQUE(payload_hash)", "This webhook payload was already received."
     )
     _state_idx = models.Index("(state, id) WHERE state IN ('pending', 'error')")
     _retry_idx = models.Index("(next_attempt_at, id) WHERE state = 'error'")
+    _pending_kind_idx = models.Index("(kind, id) WHERE state = 'pending'")
+
+    # Per process: the status batch size that took about STATUS_BATCH_SECONDS.
+    _status_batch_size = 200
 
     # ------------------------------------------------------------------
     # Reception (request path: verify, store, commit; nothing more)
@@ -72,68 +99,68 @@ class WhatsappCrmWebhookEvent(models.Model):
 
     @api.model
     def _receive(self, raw_body, signature_header):
-        """Verify and store one POST. Returns (http_status, event or None)."""
-        accounts = self._candidate_accounts(raw_body)
-        if not accounts:
+        """Verify and store one POST. Returns (http_status, event or None).
+
+        The account and its decrypted app secret come from a per-process cache
+        (account._webhook_routes): the request path parses the body once, checks the
+        signature, inserts the event and nothing more.
+        """
+        phone_ids, waba_ids, kind = webhook.routing_from_raw(raw_body)
+        Account = self.env["whatsapp.crm.account"].sudo()
+        if phone_ids or waba_ids:
+            routes = Account._webhook_routes(tuple(sorted(phone_ids)), tuple(sorted(waba_ids)))
+            account = next((Account.browse(account_id) for account_id, secret in routes
+                            if secret and webhook.verify_signature(secret, raw_body,
+                                                                   signature_header)), None)
+        else:
+            # Unreadable body: only a valid signature tells whether Meta sent it.
+            routes = Account.search([("app_secret_encrypted", "!=", False)])
+            account = routes._signature_matches(raw_body, signature_header) or None
+        if not routes:
             _logger.warning("WhatsApp webhook for an unknown phone number or WABA refused")
             return 403, None
-        account = accounts._signature_matches(raw_body, signature_header)
-        if not account:
+        if account is None:
             _logger.warning(
                 "WhatsApp webhook refused: missing or invalid X-Hub-Signature-256 "
                 "(%d bytes, %d candidate accounts)",
                 len(raw_body),
-                len(accounts),
+                len(routes),
             )
             return 403, None
-        event = self._store(raw_body, account)
-        return 200, event
+        return 200, self._store(raw_body, account, kind)
 
     @api.model
-    def _candidate_accounts(self, raw_body):
-        Account = self.env["whatsapp.crm.account"].sudo()
-        phone_ids, waba_ids = webhook.routing_ids_from_raw(raw_body)
-        accounts = Account.browse()
-        if phone_ids:
-            accounts = Account.search([("phone_number_id", "in", list(phone_ids))])
-        if not accounts and waba_ids:
-            accounts = Account.search([("waba_id", "in", list(waba_ids))])
-        if not accounts and not phone_ids and not waba_ids:
-            # Unreadable body: only a valid signature tells whether Meta sent it.
-            accounts = Account.search([("app_secret_encrypted", "!=", False)])
-        return accounts
-
-    @api.model
-    def _store(self, raw_body, account):
+    def _store(self, raw_body, account, kind=webhook.KIND_OTHER):
         """Insert the event once; a duplicate body returns an empty recordset."""
         payload_hash = hashlib.sha256(raw_body).hexdigest()
         try:
             with self.env.cr.savepoint(flush=False):
-                event_id = self._insert_event(raw_body, payload_hash, account)
+                event_id = self._insert_event(raw_body, payload_hash, account, kind)
         except (pg_errors.SerializationFailure, pg_errors.UniqueViolation):
             # The same body, committed by another worker after our snapshot began.
             return self.browse()
         return self.browse(event_id) if event_id else self.browse()
 
     @api.model
-    def _insert_event(self, raw_body, payload_hash, account):
+    def _insert_event(self, raw_body, payload_hash, account, kind):
         self.env.cr.execute(
             """
             INSERT INTO whatsapp_crm_webhook_event
-                (payload, payload_hash, account_id, company_id, state, attempts,
+                (payload, payload_hash, account_id, company_id, kind, state, attempts,
                  received_at, create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, %s, 'pending', 0, now() at time zone 'UTC',
-                    %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+            SELECT %s, %s, a.id, a.company_id, %s, 'pending', 0, now() at time zone 'UTC',
+                   %s, now() at time zone 'UTC', %s, now() at time zone 'UTC'
+              FROM whatsapp_crm_account a WHERE a.id = %s
             ON CONFLICT (payload_hash) DO NOTHING
             RETURNING id
             """,
             [
                 raw_body.decode("utf-8", errors="replace"),
                 payload_hash,
+                kind,
+                self.env.uid,
+                self.env.uid,
                 account.id,
-                account.company_id.id,
-                self.env.uid,
-                self.env.uid,
             ],
             log_exceptions=False,
         )
@@ -158,7 +185,30 @@ class WhatsappCrmWebhookEvent(models.Model):
                 self.env.cr.rollback()
                 _logger.exception("WhatsApp events %s left for the retry job", self.ids)
             return
-        self.env.ref("whatsapp_crm.ir_cron_process_webhook_events").sudo()._trigger()
+        self._wake_lanes()
+
+    @api.model
+    def _wake_lanes(self, every_lane=False):
+        """Trigger the first processing lane (every lane for a backlog), unless a trigger
+        is already waiting: one row and one NOTIFY per wake-up, not per request."""
+        lanes = self._lanes() if every_lane else self.env.ref(LANE_XMLID).sudo()
+        for lane in lanes:
+            self.env.cr.execute(
+                """
+                SELECT 1 FROM ir_cron_trigger
+                 WHERE cron_id = %s AND call_at <= now() at time zone 'UTC' LIMIT 1
+                """,
+                [lane.id],
+            )
+            if not self.env.cr.fetchone():
+                lane._trigger()
+
+    @api.model
+    def _lanes(self):
+        return self.env["ir.cron"].sudo().search([
+            ("model_id.model", "=", self._name),
+            ("code", "=like", "%_cron_process_pending()%"),
+        ])
 
     def _process_with_retries(self, auto_commit=None):
         """Process each event in its own transaction, replaying on concurrency errors.
@@ -361,20 +411,171 @@ class WhatsappCrmWebhookEvent(models.Model):
         return None
 
     @api.model
-    def _cron_process_pending(self, batch_size=100):
-        """Process new events in arrival order, then retry failed ones with backoff."""
-        events = self.search([("state", "=", "pending")], order="id", limit=batch_size)
-        if len(events) < batch_size:
-            events |= self._due_for_retry(batch_size - len(events))
+    def _cron_process_pending(self):
+        """One processing lane: a customer's message first, each event in its own
+        transaction; when none is waiting, a batch of statuses (about half a second of
+        work); then failed events that are due again. It goes on while the cron's time
+        budget lasts. Lanes on other cron workers and servers claim other events: a
+        message event by a session advisory lock, status events by FOR UPDATE SKIP LOCKED.
+        """
+        testing = modules.module.current_test
+        if not testing and self._pending_count() > LANE_BACKLOG:
+            self._wake_lanes(every_lane=True)
+        Cron = self.env["ir.cron"]
+        while True:
+            done = (self._process_next_event() or self._process_status_batch()
+                    or self._process_due_retry())
+            if not done:
+                return
+            if testing:
+                continue
+            if Cron._commit_progress(done) <= 0:
+                # Out of time: the runner calls the lane again while events remain.
+                Cron._commit_progress(0, remaining=self._pending_count())
+                return
+
+    @api.model
+    def _pending_count(self):
+        self.env.cr.execute("SELECT count(*) FROM whatsapp_crm_webhook_event "
+                            "WHERE state = 'pending'")
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _process_next_event(self):
+        """The oldest pending event other than statuses that no lane holds: claimed by a
+        session advisory lock, processed, released. Returns how many were processed."""
+        self.env.cr.execute(
+            """
+            SELECT id FROM whatsapp_crm_webhook_event
+             WHERE state = 'pending' AND kind <> %s ORDER BY id LIMIT 20
+            """,
+            [webhook.KIND_STATUS],
+        )
+        for (event_id,) in self.env.cr.fetchall():
+            self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                [CLAIM_LOCK_CLASS, event_id])
+            if not self.env.cr.fetchone()[0]:
+                continue  # another lane has it
+            try:
+                # Done meanwhile? _process_locked checks again in a fresh snapshot.
+                self.browse(event_id)._process_with_retries()
+            finally:
+                self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)",
+                                    [CLAIM_LOCK_CLASS, event_id])
+            return 1
+        return 0
+
+    @api.model
+    def _process_due_retry(self):
+        event = self._due_for_retry(limit=1)
+        if event:
+            event._process_with_retries()
+        return len(event)
+
+    @api.model
+    def _process_status_batch(self):
+        """Claim pending status events (FOR UPDATE SKIP LOCKED) and apply all their
+        statuses at once (message._apply_status_batch). A batch that keeps conflicting
+        with another lane, or fails, is processed again one event at a time, so that an
+        error stays on its own event. Returns how many events were processed."""
+        testing = modules.module.current_test
+        cls = type(self)
+        for attempt in range(1, CONCURRENCY_ATTEMPTS + 1):
+            started = time.monotonic()
+            self.env.cr.execute(
+                """
+                SELECT id FROM whatsapp_crm_webhook_event
+                 WHERE state = 'pending' AND kind = %s
+                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+                """,
+                [webhook.KIND_STATUS, cls._status_batch_size],
+            )
+            events = self.browse(row[0] for row in self.env.cr.fetchall())
+            if not events:
+                return 0
+            try:
+                with self.env.cr.savepoint():
+                    others = events._apply_status_events()
+            except CONCURRENCY_ERRORS as error:
+                if testing:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                _logger.info("WhatsApp status batch of %d events: %s, attempt %d",
+                             len(events), type(error).__name__, attempt)
+                continue
+            except Exception:
+                _logger.exception("WhatsApp status batch of %d events failed; processing "
+                                  "them one by one", len(events))
+                others = events
+            else:
+                elapsed = max(time.monotonic() - started, 0.01)
+                wanted = cls._status_batch_size * STATUS_BATCH_SECONDS / elapsed
+                low, high = STATUS_BATCH_BOUNDS
+                cls._status_batch_size = int(min(max((cls._status_batch_size + wanted) / 2,
+                                                     low), high))
+            if not testing:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            for event in others:
+                event._process_with_retries()
+            return len(events)
+        # Still conflicting: one at a time, each with its own replays.
+        self.env.cr.execute(
+            """
+            SELECT id FROM whatsapp_crm_webhook_event
+             WHERE state = 'pending' AND kind = %s ORDER BY id LIMIT 20
+            """,
+            [webhook.KIND_STATUS],
+        )
+        events = self.browse(row[0] for row in self.env.cr.fetchall())
         for event in events:
             event._process_with_retries()
-            if modules.module.current_test:
+        return len(events)
+
+    def _apply_status_events(self):
+        """Apply the statuses of these claimed events in one batch and finish them.
+        Returns the events that hold something else than statuses, left pending for
+        the one-by-one path."""
+        entries, counts, others = [], {}, self.browse()
+        malformed = {}
+        for event in self:
+            try:
+                items = list(webhook.parse_payload(event.payload.encode()).iter_events())
+            except webhook.MalformedPayload as error:
+                malformed[event] = error
                 continue
-            # Stay inside the cron's time budget; the runner calls again while
-            # events remain, instead of the worker being killed mid-batch.
-            remaining = self.search_count([("state", "=", "pending")])
-            if self.env["ir.cron"]._commit_progress(1, remaining=remaining) <= 0:
-                break
+            if not all(isinstance(item, webhook.MessageStatus) for item in items):
+                others |= event
+                continue
+            handled = 0
+            for item in items:
+                account = event._account_for_item(item)
+                if account and item.wamid and item.status:
+                    entries.append((item, account))
+                    handled += 1
+            counts[event] = (handled, len(items) - handled)
+        self.env["whatsapp.crm.message"].sudo()._apply_status_batch(entries)
+        for event, error in malformed.items():
+            event._finish("ignored", error=self.env._("Malformed payload: %s", error))
+        finished = {}
+        for event, (handled, skipped) in counts.items():
+            state = "ignored" if skipped and not handled else "done"
+            summary = self.env._("%(handled)s handled, %(skipped)s skipped, %(failed)s failed",
+                                 handled=handled, skipped=skipped, failed=0)
+            finished.setdefault((state, summary), []).append(event.id)
+        for (state, summary), ids in finished.items():
+            self.env.cr.execute(
+                """
+                UPDATE whatsapp_crm_webhook_event
+                   SET state = %s, summary = %s, error = NULL, next_attempt_at = NULL,
+                       attempts = attempts + 1, processed_at = now() at time zone 'UTC',
+                       write_date = now() at time zone 'UTC', write_uid = %s
+                 WHERE id = ANY(%s)
+                """,
+                [state, summary, self.env.uid, ids],
+            )
+        self.invalidate_recordset()
+        return others
 
     @api.model
     def _due_for_retry(self, limit):

@@ -32,7 +32,10 @@ class WhatsappCrmWebhook(http.Controller):
     @http.route(
         "/whatsapp_crm/webhook",
         type="http",
-        auth="public",
+        # No user at all: the signature, checked below, vouches for the request (and
+        # the public user's environment would cost every POST its lookups).
+        auth="none",
+        readonly=False,  # auth="none" routes get a read-only cursor by default
         methods=["POST"],
         csrf=False,
         save_session=False,
@@ -46,8 +49,10 @@ class WhatsappCrmWebhook(http.Controller):
         raw_body = httprequest.get_data()
         if len(raw_body) > MAX_BODY_BYTES:
             return request.make_response("Payload Too Large", status=413)
-        # Records are created by the system user: the signature, not a login, vouches for them.
-        Event = request.env["whatsapp.crm.webhook.event"].with_user(SUPERUSER_ID)
+        # Records are created by the system user: the signature, not a login, vouches for
+        # them. The request's own environment too, for code that reads request.env.user.
+        request.update_env(user=SUPERUSER_ID)
+        Event = request.env["whatsapp.crm.webhook.event"]
         status, event = Event._receive(raw_body, httprequest.headers.get("X-Hub-Signature-256"))
         if status != 200:
             return request.make_response("Forbidden", status=status)

@@ -530,6 +530,8 @@ class WhatsappCrmMessage(models.Model):
                FOR NO KEY UPDATE
             """,
             [list({row["wamid"] for row in recorded})],
+            # another lane may have moved them: the batch is replayed (CONCURRENCY_ERRORS)
+            log_exceptions=False,
         )
         messages = {(row[1], row[2]): dict(zip(("id", *STATUS_COLUMNS), (row[0], *row[3:]),
                                                strict=True))

@@ -9,6 +9,7 @@
     WACRM_ODOO_PASSWORD  admin
     WACRM_SECRET_KEY     the Fernet key the server encrypts secrets with
     ODOO_PATH            the Odoo 19.0 tree
+    WACRM_ODOO_DATA_DIR  its data dir (a second server on the same database shares it)
 
 Fixtures:
     odoo          OdooRpc logged in as admin (session scope)

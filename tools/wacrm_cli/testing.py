@@ -316,6 +316,8 @@ def run_integration(odoo: Odoo, db: str, data_dir: Path, secret_key: str) -> Sui
             "WACRM_ODOO_PASSWORD": "admin",
             "WACRM_SECRET_KEY": secret_key,
             "ODOO_PATH": str(odoo.path),
+            # a second server on the same database shares the filestore (two-server test)
+            "WACRM_ODOO_DATA_DIR": str(data_dir),
         })
         result = run_pytest("integration", folder, env=env, while_running=watch.poll)
     finally:

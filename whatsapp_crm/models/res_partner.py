@@ -4,6 +4,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 
 from ..lib import consent, phone
 from .whatsapp_crm_consent_log import CONSENT_SOURCES, CONSENT_STATES
@@ -56,23 +57,24 @@ class ResPartner(models.Model):
     @api.model
     def _whatsapp_find(self, wa_id, account, bsuid=None):
         """The contact behind a WhatsApp number, tolerant of national quirks, or behind
-        a business-scoped user id."""
-        company_domain = [("company_id", "in", [False, account.company_id.id])]
-        domains = []
+        a business-scoped user id, in one search: the contact with that BSUID, else the
+        oldest whose phone or reported WhatsApp number is one of the number's forms."""
+        conditions = []
         if bsuid:
-            domains.append([("whatsapp_bsuid", "=", bsuid)])
+            conditions.append([("whatsapp_bsuid", "=", bsuid)])
         if wa_id and wa_id.isdigit():
             e164 = phone.e164_variants(wa_id)
-            domains += [
-                [("phone_sanitized", "in", e164)],
-                [("phone_mobile_search", "in", e164)],
-                [("whatsapp_wa_id", "in", phone.wa_id_variants(wa_id))],
-            ]
-        for domain in domains:
-            partner = self.search(domain + company_domain, order="id", limit=1)
-            if partner:
-                return partner
-        return self.browse()
+            conditions += [[("phone_sanitized", "in", e164)],
+                           [("phone_mobile_search", "in", e164)],
+                           [("whatsapp_wa_id", "in", phone.wa_id_variants(wa_id))]]
+        if not conditions:
+            return self.browse()
+        candidates = self.search(
+            Domain.OR(conditions) & Domain("company_id", "in", [False, account.company_id.id]),
+            order="id", limit=20,
+        )
+        by_bsuid = candidates.filtered(lambda p: bsuid and p.whatsapp_bsuid == bsuid)
+        return (by_bsuid or candidates)[:1]
 
     @api.model
     def _whatsapp_find_or_create(self, wa_id, profile_name, account, bsuid=None,

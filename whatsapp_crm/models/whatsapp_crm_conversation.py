@@ -743,17 +743,19 @@ class WhatsappCrmConversation(models.Model):
         return round(calendar.get_work_hours_count(start, end) * 60, 1)
 
     def _set_null(self, fnames):
-        """Store NULL (not 0) so that the figure is left out of averages."""
-        if not self.ids:
+        """Store NULL (not 0) so that the figure is left out of averages. The fields
+        are set together: a conversation where none is set (a new one) needs no UPDATE."""
+        conversations = self.filtered(lambda c: any(c[fname] for fname in fnames))
+        if not conversations:
             return
-        self.flush_recordset(fnames)
+        conversations.flush_recordset(fnames)
         self.env.cr.execute(SQL(
             "UPDATE %s SET %s WHERE id IN %s",
             SQL.identifier(self._table),
             SQL(", ").join(SQL("%s = NULL", SQL.identifier(fname)) for fname in fnames),
-            tuple(self.ids),
+            tuple(conversations.ids),
         ))
-        self.invalidate_recordset(fnames)
+        conversations.invalidate_recordset(fnames)
 
     # ------------------------------------------------------------------
     # Satisfaction survey: a 1-5 list message on resolution, and the answer

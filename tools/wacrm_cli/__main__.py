@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="messages from existing customers (1000)")
     bench.add_argument("--concurrency", type=int, default=16, help="client connections (16)")
     bench.add_argument("--customers", type=int, default=200, help="existing customers (200)")
-    bench.add_argument("--status-messages", type=int, default=600,
-                       help="messages whose delivered and read statuses are flooded (600)")
+    bench.add_argument("--status-messages", type=int, default=2000,
+                       help="messages whose delivered and read statuses are flooded (2000)")
     bench.add_argument("--mix-messages", type=int, default=3000,
                        help="messages of the status flood the latency is sampled under (3000)")
     bench.add_argument("--drain-timeout", type=float, default=900,

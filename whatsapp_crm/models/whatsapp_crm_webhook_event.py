@@ -29,6 +29,7 @@ PROCESSING_PARAM = "whatsapp_crm.webhook_processing"
 LANE_XMLID = "whatsapp_crm.ir_cron_process_webhook_events"
 # A lane that finds more events pending than this wakes the other lanes.
 LANE_BACKLOG = 50
+LANE_BACKLOG_CHECK_SECONDS = 2.0
 # Claims of customer-message events between lanes: session advisory locks (class, id),
 # a key space apart from the customers' single-key locks.
 CLAIM_LOCK_CLASS = 0x5741
@@ -206,7 +207,9 @@ class WhatsappCrmWebhookEvent(models.Model):
 
         A running job deletes its triggers when it starts and commits that delete only
         when it ends: such a row does not count (WAITING_TRIGGER)."""
-        for lane in self._lanes() if every_lane else self._first_lane():
+        lanes = self._lanes() if every_lane else self._first_lane()
+        running = self.env.context.get("cron_id")  # a lane does not wake itself
+        for lane in lanes.filtered(lambda lane: lane.id != running):
             self.env.cr.execute(f"SELECT {WAITING_TRIGGER}", [lane.id])
             if not self.env.cr.fetchone()[0]:
                 lane._trigger()
@@ -433,10 +436,16 @@ class WhatsappCrmWebhookEvent(models.Model):
         message event by a session advisory lock, status events by FOR UPDATE SKIP LOCKED.
         """
         testing = modules.module.current_test
-        if not testing and self._pending_count() > LANE_BACKLOG:
-            self._wake_lanes(every_lane=True)
         Cron = self.env["ir.cron"]
+        next_backlog_check = 0.0
         while True:
+            if not testing and time.monotonic() >= next_backlog_check:
+                # A backlog wakes the other lanes, on this server's other cron workers or
+                # on other servers; checked again every few seconds of a long run.
+                if self._pending_count() > LANE_BACKLOG:
+                    self._wake_lanes(every_lane=True)
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                next_backlog_check = time.monotonic() + LANE_BACKLOG_CHECK_SECONDS
             done = (self._process_next_event() or self._process_status_batch()
                     or self._process_due_retry())
             if not done:

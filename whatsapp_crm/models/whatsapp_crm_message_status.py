@@ -27,7 +27,7 @@ class WhatsappCrmMessageStatus(models.Model):
     timestamp = fields.Datetime()
     recipient_id = fields.Char()
     # Sent to a BSUID, a status may carry only this (Meta, April 2026).
-    recipient_user_id = fields.Char()
+    recipient_user_id = fields.Char(string="Recipient BSUID")
     error_code = fields.Integer()
     error_message = fields.Text()
     pricing_category = fields.Char()

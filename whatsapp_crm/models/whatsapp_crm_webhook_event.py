@@ -42,7 +42,8 @@ STATUS_BATCH_BOUNDS = (20, 2000)
 # count, or a request arriving at the end of a run would find it and wake nobody.
 # Reading xmax takes no lock, so the request stays a single write.
 WAITING_TRIGGER = """EXISTS (SELECT 1 FROM ir_cron_trigger
-                              WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
+                              WHERE cron_id = %s
+                                AND call_at <= statement_timestamp() at time zone 'UTC'
                                 AND xmax::text = '0')"""
 
 

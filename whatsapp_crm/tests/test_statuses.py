@@ -102,3 +102,94 @@ class TestStatuses(WhatsappCrmCase):
         self.post_ok(self.status_payload([status, self._status(wamid, "read", 1767225630)]))
         statuses = self.env["whatsapp.crm.message.status"].search([("wamid", "=", wamid)])
         self.assertEqual(sorted(statuses.mapped("status")), ["delivered", "read"])
+
+
+@tagged("post_install", "-at_install")
+class TestStatusBatches(WhatsappCrmCase):
+    """Deferred processing: statuses applied in batches by the processing lanes."""
+
+    def setUp(self):
+        super().setUp()
+        self.post_ok(self.inbound_payload(WA_ID))
+        self.conversation = self.conversation_of(WA_ID)
+        self.env["ir.config_parameter"].set_param("whatsapp_crm.webhook_processing",
+                                                  "deferred")
+        self.Event = self.env["whatsapp.crm.webhook.event"]
+        # Lanes take the oldest pending events of any account: only this test's count.
+        self.Event.search([("state", "=", "pending")]).write({"state": "ignored"})
+
+    def _outbound_with_post(self, wamid):
+        message = self.env["whatsapp.crm.message"].create({
+            "conversation_id": self.conversation.id, "account_id": self.account.id,
+            "direction": "out", "message_type": "text", "body": "Campaign",
+            "wamid": wamid, "state": "sent",
+        })
+        message._post_to_chatter()
+        return message
+
+    def _status(self, wamid, status, timestamp, **extra):
+        return {"id": wamid, "status": status, "timestamp": str(timestamp),
+                "recipient_id": WA_ID, **extra}
+
+    def test_one_batch_applies_every_status_once(self):
+        wamids = [new_wamid("wamid.OUT") for _ in range(3)]
+        messages = [self._outbound_with_post(wamid) for wamid in wamids]
+        unknown = new_wamid("wamid.OUT")
+        failure = {"code": 131026, "title": "Message undeliverable",
+                   "error_data": {"details": "Not a WhatsApp user."}}
+        payloads = [self._status(wamids[0], "read", 1767225630),  # before its delivered
+                    self._status(wamids[0], "delivered", 1767225620),
+                    self._status(wamids[1], "delivered", 1767225621),
+                    self._status(wamids[1], "delivered", 1767225621, conversation={}),
+                    self._status(wamids[2], "failed", 1767225622, errors=[failure]),
+                    self._status(unknown, "delivered", 1767225623)]
+        for status in payloads:  # one POST each, as Meta sends them
+            self.post_ok(self.status_payload([status]))
+        events = self.events().filtered(lambda event: event.state == "pending")
+        self.assertEqual(set(events.mapped("kind")), {"status"})
+        self.assertEqual(set(events.mapped("state")), {"pending"})
+
+        self.assertEqual(self.Event._process_status_batch(), len(events))
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual([m.state for m in messages], ["read", "delivered", "failed"])
+        self.assertEqual(str(messages[0].delivered_at), "2026-01-01 00:00:20")
+        self.assertEqual((messages[2].error_code, messages[2].failed_rate), (131026, 100))
+        self.assertIn("Not a WhatsApp user", messages[2].error_message)
+        Status = self.env["whatsapp.crm.message.status"]
+        self.assertEqual(Status.search_count([("wamid", "=", wamids[1])]), 1)
+        self.assertFalse(Status.search([("wamid", "=", unknown)]).message_id,
+                         "kept for reconciliation")
+        notifications = messages[2].mail_message_ids.notification_ids
+        self.assertEqual(set(notifications.mapped("notification_status")), {"exception"})
+        self.assertEqual(set(messages[0].mail_message_ids.notification_ids.mapped(
+            "notification_status")), {"sent"})
+        # The message that was unknown gets its wamid: its status is applied then.
+        late = self._outbound_with_post(False)
+        late.write({"wamid": unknown})
+        late._reconcile_statuses()
+        self.assertEqual(late.state, "delivered")
+
+    def test_a_customer_message_is_processed_before_waiting_statuses(self):
+        wamid = new_wamid("wamid.OUT")
+        self._outbound_with_post(wamid)
+        for status, timestamp in (("delivered", 1767225620), ("read", 1767225630)):
+            self.post_ok(self.status_payload([self._status(wamid, status, timestamp)]))
+        self.post_ok(self.inbound_payload(WA_ID, text={"body": "¿Hay novedades?"}))
+        pending = self.events().filtered(lambda event: event.state == "pending")
+        statuses = pending.filtered(lambda event: event.kind == "status")
+        message = pending.filtered(lambda event: event.kind == "message")
+        self.assertLess(statuses[-1].id, message.id)
+        self.assertEqual(self.Event._process_next_event(), 1)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(set(statuses.mapped("state")), {"pending"})
+        self.Event._cron_process_pending()
+        self.assertEqual(set(statuses.mapped("state")), {"done"})
+
+    def test_one_trigger_per_wake_up_not_per_request(self):
+        lane = self.env.ref("whatsapp_crm.ir_cron_process_webhook_events")
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([("cron_id", "=", lane.id)]).unlink()
+        for index in range(5):
+            self.post_ok(self.status_payload([self._status(new_wamid(), "sent", 1767225600
+                                                           + index)]))
+        self.assertEqual(Trigger.search_count([("cron_id", "=", lane.id)]), 1)

@@ -956,6 +956,8 @@ class WhatsappCrmMessage(models.Model):
         outbound = self.filtered(lambda m: m.direction == "out")
         if not outbound:
             return
+        Notification = self.env["mail.notification"]
+        Notification.flush_model(["notification_status", "failure_type", "failure_reason"])
         rows = []
         for message in outbound:
             values = message._notification_values()
@@ -970,8 +972,7 @@ class WhatsappCrmMessage(models.Model):
              WHERE post.whatsapp_crm_message_id = v.message_id
                AND n.mail_message_id = post.id AND n.notification_type = 'whatsapp_crm'
         """, rows)
-        self.env["mail.notification"].invalidate_model(
-            ["notification_status", "failure_type", "failure_reason"])
+        Notification.invalidate_model(["notification_status", "failure_type", "failure_reason"])
         posts_by_recipients = {}
         for conversation in outbound.conversation_id:
             recipients = conversation._inbox_recipients()

@@ -431,8 +431,8 @@ class WhatsappCrmWebhookEvent(models.Model):
     @api.model
     def _cron_process_pending(self):
         """One processing lane: a customer's message first, each event in its own
-        transaction; when none is waiting, a batch of statuses (about half a second of
-        work); then failed events that are due again. It goes on while the cron's time
+        transaction; when none is waiting, a batch of statuses (about a second of work);
+        then failed events that are due again. It goes on while the cron's time
         budget lasts. Lanes on other cron workers and servers claim other events: a
         message event by a session advisory lock, status events by FOR UPDATE SKIP LOCKED.
         """

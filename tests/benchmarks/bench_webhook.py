@@ -322,27 +322,27 @@ def warm_up(args, payloads, odoo, run_id) -> None:
               "warm-up")
 
 
-def scenario_existing(args, payloads, odoo, run_id) -> dict:
-    prefix = f"wamid.BENCH{run_id}E"
-    requests_ = [payloads.text(existing_customer(n % args.customers), f"{prefix}{n:07d}",
-                               f"message {n}") for n in range(args.count)]
-    result = flood(args.url, f"POST {WEBHOOK_PATH} (text, existing customers)", requests_,
+def text_flood(args, odoo, prefix: str, label: str, requests_: list) -> dict:
+    """Text messages whose wamids start with ``prefix``: acks, then the drain."""
+    result = flood(args.url, f"POST {WEBHOOK_PATH} (text, {label} customers)", requests_,
                    args.concurrency, args.timeout, args.max_seconds)
     done = odoo.wait([("wamid", "=like", f"{prefix}%")], result.statuses[200],
-                     args.drain_timeout, "existing")
+                     args.drain_timeout, label)
     return {"ack": result.as_dict(), "drain": drained(result, done, result.statuses[200])}
+
+
+def scenario_existing(args, payloads, odoo, run_id) -> dict:
+    prefix = f"wamid.BENCH{run_id}E"
+    return text_flood(args, odoo, prefix, "existing", [
+        payloads.text(existing_customer(n % args.customers), f"{prefix}{n:07d}", f"message {n}")
+        for n in range(args.count)])
 
 
 def scenario_new(args, payloads, odoo, run_id) -> dict:
     prefix = f"wamid.BENCH{run_id}N"
-    count = min(args.count, args.new_customers)
-    requests_ = [payloads.text(new_customer(run_id, n), f"{prefix}{n:07d}", "first message")
-                 for n in range(count)]
-    result = flood(args.url, f"POST {WEBHOOK_PATH} (text, new customers)", requests_,
-                   args.concurrency, args.timeout, args.max_seconds)
-    done = odoo.wait([("wamid", "=like", f"{prefix}%")], result.statuses[200],
-                     args.drain_timeout, "new")
-    return {"ack": result.as_dict(), "drain": drained(result, done, result.statuses[200])}
+    return text_flood(args, odoo, prefix, "new", [
+        payloads.text(new_customer(run_id, n), f"{prefix}{n:07d}", "first message")
+        for n in range(min(args.count, args.new_customers))])
 
 
 def scenario_statuses(args, payloads, odoo, run_id) -> dict:

@@ -45,13 +45,18 @@ def _out_message(odoo, conversation_id):
         ["state", "error_code", "error_message", "mail_message_ids", "wamid"]))[0]
 
 
-def test_username_only_customer_is_answered_by_bsuid(odoo, simulator, wa_account):
+def _username_customer_writes(odoo, simulator, wa_account, name, username, text):
+    """A customer who withholds their number writes; their BSUID and conversation."""
     wa_id = _new_wa_id()
-    simulator.register_customer(wa_id, "Bea Souza", username="@bea", username_only=True)
+    simulator.register_customer(wa_id, name, username=username, username_only=True)
     bsuid = simulator.customer(wa_id)["bsuid"]
-    simulator.customer_sends({"from_user_id": bsuid, "text": "Oi, vocês entregam?"})
+    simulator.customer_sends({"from_user_id": bsuid, "text": text})
+    return bsuid, _wait_for(lambda: _conversation(odoo, wa_account, bsuid=bsuid))
 
-    conversation = _wait_for(lambda: _conversation(odoo, wa_account, bsuid=bsuid))
+
+def test_username_only_customer_is_answered_by_bsuid(odoo, simulator, wa_account):
+    bsuid, conversation = _username_customer_writes(odoo, simulator, wa_account, "Bea Souza",
+                                                    "@bea", "Oi, vocês entregam?")
     assert conversation["wa_id"] is False and conversation["username"] == "@bea"
     partner = odoo.call("res.partner", "read", [conversation["partner_id"][0]],
                         ["name", "phone", "whatsapp_bsuid", "whatsapp_wa_id"])[0]
@@ -74,11 +79,8 @@ def test_username_only_customer_is_answered_by_bsuid(odoo, simulator, wa_account
 
 
 def test_new_bsuid_keeps_contact_and_conversation(odoo, simulator, wa_account):
-    wa_id = _new_wa_id()
-    simulator.register_customer(wa_id, "Caio Lima", username="@caio", username_only=True)
-    old_bsuid = simulator.customer(wa_id)["bsuid"]
-    simulator.customer_sends({"from_user_id": old_bsuid, "text": "Olá"})
-    before = _wait_for(lambda: _conversation(odoo, wa_account, bsuid=old_bsuid))
+    old_bsuid, before = _username_customer_writes(odoo, simulator, wa_account, "Caio Lima",
+                                                  "@caio", "Olá")
 
     change = simulator.customer_changes_number(old_bsuid, _new_wa_id())
     assert change["message"]["system"]["type"] == "user_changed_user_id"

@@ -246,34 +246,28 @@ class WhatsappCrmAccount(models.Model):
             accounts = Account.search([("phone_number_id", "in", list(phone_number_ids))])
         if not accounts and waba_ids:
             accounts = Account.search([("waba_id", "in", list(waba_ids))])
-        routes = []
-        for account in accounts:
-            try:
-                secret = account._get_secret("app_secret")
-            except (crypto.MissingSecretKey, crypto.InvalidSecret):
-                _logger.error(
-                    "WhatsApp account %s: the app secret cannot be decrypted; "
-                    "check the whatsapp_crm_secret_key configuration",
-                    account.id,
-                )
-                continue
-            routes.append((account.id, secret))
-        return tuple(routes)
+        return tuple((account.id, secret) for account in accounts
+                     if (secret := account._readable_app_secret()))
+
+    def _readable_app_secret(self):
+        """The clear app secret, or None (logged) when it cannot be decrypted."""
+        self.ensure_one()
+        try:
+            return self._get_secret("app_secret")
+        except (crypto.MissingSecretKey, crypto.InvalidSecret):
+            _logger.error(
+                "WhatsApp account %s: the app secret cannot be decrypted; "
+                "check the whatsapp_crm_secret_key configuration",
+                self.id,
+            )
+            return None
 
     def _signature_matches(self, raw_body, signature_header):
         """True when the body was signed with this account's app secret."""
         from ..lib.webhook import verify_signature
 
         for account in self:
-            try:
-                app_secret = account._get_secret("app_secret")
-            except (crypto.MissingSecretKey, crypto.InvalidSecret):
-                _logger.error(
-                    "WhatsApp account %s: the app secret cannot be decrypted; "
-                    "check the whatsapp_crm_secret_key configuration",
-                    account.id,
-                )
-                continue
+            app_secret = account._readable_app_secret()
             if app_secret and verify_signature(app_secret, raw_body, signature_header):
                 return account
         return self.browse()

@@ -3,15 +3,16 @@ from .common import WhatsappCrmCase, new_wamid, tagged
 WA_ID = "5511987654321"
 
 
-@tagged("post_install", "-at_install")
-class TestStatuses(WhatsappCrmCase):
+class StatusCase(WhatsappCrmCase):
+    """A customer's conversation, our messages in it, and Meta's statuses of them."""
+
     def setUp(self):
         super().setUp()
         self.post_ok(self.inbound_payload(WA_ID))
         self.conversation = self.conversation_of(WA_ID)
 
-    def _outbound(self, wamid=None, state="sent"):
-        return self.env["whatsapp.crm.message"].create({
+    def _outbound(self, wamid=None, state="sent", post_to_chatter=False):
+        message = self.env["whatsapp.crm.message"].create({
             "conversation_id": self.conversation.id,
             "account_id": self.account.id,
             "direction": "out",
@@ -20,10 +21,17 @@ class TestStatuses(WhatsappCrmCase):
             "wamid": wamid,
             "state": state,
         })
+        if post_to_chatter:
+            message._post_to_chatter()
+        return message
 
     def _status(self, wamid, status, timestamp, **extra):
         return {"id": wamid, "status": status, "timestamp": str(timestamp),
                 "recipient_id": WA_ID, **extra}
+
+
+@tagged("post_install", "-at_install")
+class TestStatuses(StatusCase):
 
     def test_statuses_move_forward_only(self):
         wamid = new_wamid("wamid.OUT")
@@ -105,13 +113,11 @@ class TestStatuses(WhatsappCrmCase):
 
 
 @tagged("post_install", "-at_install")
-class TestStatusBatches(WhatsappCrmCase):
+class TestStatusBatches(StatusCase):
     """Deferred processing: statuses applied in batches by the processing lanes."""
 
     def setUp(self):
         super().setUp()
-        self.post_ok(self.inbound_payload(WA_ID))
-        self.conversation = self.conversation_of(WA_ID)
         self.env["ir.config_parameter"].set_param("whatsapp_crm.webhook_processing",
                                                   "deferred")
         self.Event = self.env["whatsapp.crm.webhook.event"]
@@ -119,17 +125,7 @@ class TestStatusBatches(WhatsappCrmCase):
         self.Event.search([("state", "=", "pending")]).write({"state": "ignored"})
 
     def _outbound_with_post(self, wamid):
-        message = self.env["whatsapp.crm.message"].create({
-            "conversation_id": self.conversation.id, "account_id": self.account.id,
-            "direction": "out", "message_type": "text", "body": "Campaign",
-            "wamid": wamid, "state": "sent",
-        })
-        message._post_to_chatter()
-        return message
-
-    def _status(self, wamid, status, timestamp, **extra):
-        return {"id": wamid, "status": status, "timestamp": str(timestamp),
-                "recipient_id": WA_ID, **extra}
+        return self._outbound(wamid, post_to_chatter=True)
 
     def test_one_batch_applies_every_status_once(self):
         wamids = [new_wamid("wamid.OUT") for _ in range(3)]

@@ -436,21 +436,21 @@ class WhatsappCrmConversation(models.Model):
         conversation = self.sudo()
         message = message.sudo()
         survey_answer = conversation._count_message(message)
-        if message.direction == "in":
+        if message._is_customer_message():
             lead = conversation._open_lead()
             conversation._register_inbound(message.timestamp, lead, keep_state=survey_answer)
             if conversation.account_id.create_lead and conversation.partner_id:
                 conversation._ensure_lead(lead, referral=referral)
-            if message.lead_id != conversation.lead_id:
-                message.lead_id = conversation.lead_id
         else:
             conversation.last_message_at = max(
                 message.timestamp, conversation.last_message_at or message.timestamp
             )
+        if message.direction == "in" and message.lead_id != conversation.lead_id:
+            message.lead_id = conversation.lead_id
         conversation._update_waiting(message)
         message._post_to_chatter()
         conversation._notify_inbox("message")
-        if message.direction == "in":
+        if message._is_customer_message():
             message._apply_consent_keywords()
             conversation._send_away_message(message.timestamp)
 
@@ -461,13 +461,14 @@ class WhatsappCrmConversation(models.Model):
         survey_answer = False
         if message.direction == "in":
             values["inbound_count"] = self.inbound_count + 1
+        if message._is_customer_message():
             survey_answer = self._take_survey_answer(message)
             if not survey_answer and metrics.starts_cycle(
                 cycle_started=bool(self.first_inbound_at), resolved=self.state == "resolved"
             ):
                 self._set_null(["first_response_at", "first_response_minutes"])
                 values["first_inbound_at"] = message.timestamp
-        else:
+        elif message.direction == "out":
             values["outbound_count"] = self.outbound_count + 1
             if metrics.is_first_response(
                 cycle_started=bool(self.first_inbound_at),
@@ -522,9 +523,7 @@ class WhatsappCrmConversation(models.Model):
     def _update_waiting(self, message):
         """Step 3: waiting for our answer and unread, for the inbox."""
         values = {}
-        if message.direction == "in":
-            if message.message_type == "system":
-                return
+        if message._is_customer_message():
             if not self.waiting_reply:
                 values["waiting_since"] = message.timestamp or fields.Datetime.now()
             values.update(waiting_reply=True, unread_count=self.unread_count + 1)

@@ -223,6 +223,12 @@ class WhatsappCrmMessage(models.Model):
             values.update(metrics.rate_values(state))
         return values
 
+    def _is_customer_message(self):
+        """Written by the customer: not ours, and not a notice from WhatsApp (a number
+        change), which opens no window, starts no cycle and awaits no answer."""
+        self.ensure_one()
+        return self.direction == "in" and self.message_type != "system"
+
     def _is_agent_answer(self):
         """Outbound written by a person: automatic messages do not answer the customer."""
         self.ensure_one()

@@ -136,3 +136,17 @@ class TestCustomerIdentity(WhatsappCrmCase):
             Conversation.create({"account_id": self.account.id, "bsuid": BSUID})
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
             Conversation.create({"account_id": self.account.id})
+
+    def test_a_number_change_is_no_customer_message(self):
+        """WhatsApp's notice opens no window, starts no cycle and awaits no answer."""
+        self._write(wa_id=NUMBER, bsuid=BSUID)
+        conversation = self._conversations()
+        conversation.write({"window_expires_at": "2026-01-01 00:00:00", "waiting_reply": False,
+                            "unread_count": 0})
+        self._write(wa_id=NUMBER, bsuid=BSUID, system={
+            "body": "changed", "wa_id": "5511955550000", "type": "user_changed_number",
+            "user_id": NEW_BSUID})
+        self.assertEqual(str(conversation.window_expires_at), "2026-01-01 00:00:00")
+        self.assertFalse(conversation.waiting_reply)
+        self.assertEqual(conversation.unread_count, 0)
+        self.assertEqual(conversation.wa_id, "5511955550000")

@@ -1,0 +1,1 @@
+"""Pure Python rules of whatsapp_crm_campaigns (no `odoo` import)."""

@@ -1,1 +1,3 @@
+from . import mailing_mailing
+from . import mailing_trace
 from . import whatsapp_crm_campaign

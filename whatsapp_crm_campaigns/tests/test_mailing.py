@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
 
 from ..lib import rules
@@ -106,3 +106,16 @@ class TestWhatsappMailing(TransactionCase):
         self.assertEqual(mailing.state, "in_queue")
         self.assertIs(mailing.action_cancel(), True)
         self.assertEqual(mailing.state, "draft")
+
+    def test_a_marketing_user_reads_the_mailing_account_and_template(self):
+        """Email Marketing users choose the line and the template without WhatsApp rights
+        (the secrets stay readable by WhatsApp managers only)."""
+        marketer = self.env["res.users"].create({
+            "name": "Marta Marketing", "login": "wa_mailing_marketer",
+            "group_ids": [(6, 0, [self.env.ref("mass_mailing.group_mass_mailing_user").id])],
+        })
+        mailing = self._mailing(self.marketing).with_user(marketer)
+        self.assertEqual(mailing.whatsapp_crm_account_id.name, "Mailing line")
+        self.assertEqual(mailing.whatsapp_crm_template_id.name, "promo_wa")
+        with self.assertRaises(AccessError):
+            mailing.whatsapp_crm_account_id.read(["access_token"])

@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "views/whatsapp_crm_campaign_views.xml",
         "views/mailing_mailing_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "installable": True,
 }

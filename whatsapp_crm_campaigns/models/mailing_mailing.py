@@ -117,12 +117,17 @@ class MailingMailing(models.Model):
         res_ids = [rid for rid in (res_ids or self._get_recipients()) if rid not in traced]
         Model = self.env[self.mailing_model_real]
         marketing = self.whatsapp_crm_template_id.category == "marketing"
+        company = self.whatsapp_crm_account_id.company_id or self.env.company
+        cap = company.whatsapp_crm_marketing_cap or None
         for start in range(0, len(res_ids), PREPARE_CHUNK):
             records = Model.browse(res_ids[start:start + PREPARE_CHUNK])
             numbers = {record.id: _e164_of(record, _partner_of(record)) for record in records}
+            known = [n for n in numbers.values() if n]
             blacklisted = set(self.env["phone.blacklist"].sudo().search([
-                ("number", "in", [n for n in numbers.values() if n]), ("active", "=", True),
+                ("number", "in", known), ("active", "=", True),
             ]).mapped("number"))
+            recent = self._whatsapp_crm_recent_marketing(
+                known, company.whatsapp_crm_marketing_cap_days) if marketing and cap else {}
             values = []
             for record in records:
                 partner = _partner_of(record)
@@ -132,7 +137,8 @@ class MailingMailing(models.Model):
                     blacklisted=e164 in blacklisted,
                     consent=(partner.whatsapp_opt_in if partner else "unknown") or "unknown",
                     transactional=self.whatsapp_crm_transactional,
-                    marketing=marketing, seen_numbers=seen, recent_marketing=0, cap=None)
+                    marketing=marketing, seen_numbers=seen,
+                    recent_marketing=recent.get(e164, 0), cap=cap)
                 values.append({
                     "trace_type": MAILING_TYPE, "mass_mailing_id": self.id,
                     "model": self.mailing_model_real, "res_id": record.id,
@@ -142,6 +148,30 @@ class MailingMailing(models.Model):
                 })
             Trace.create(values)
         return True
+
+    def _whatsapp_crm_recent_marketing(self, numbers, days):
+        """{number: marketing templates it was sent in the last ``days`` days}, across
+        every WhatsApp mailing (the frequency cap's data, one query per chunk)."""
+        if not numbers:
+            return {}
+        self.env["mailing.trace"].flush_model()
+        self.env.cr.execute(
+            """
+            SELECT trace.whatsapp_crm_number, count(*)
+              FROM mailing_trace trace
+              JOIN mailing_mailing mailing ON mailing.id = trace.mass_mailing_id
+              JOIN whatsapp_crm_template template
+                ON template.id = mailing.whatsapp_crm_template_id
+             WHERE trace.trace_type = 'whatsapp_crm'
+               AND trace.trace_status IN ('pending', 'sent', 'open', 'reply')
+               AND template.category = 'marketing'
+               AND trace.sent_datetime > (now() at time zone 'UTC') - make_interval(days => %s)
+               AND trace.whatsapp_crm_number = ANY(%s)
+             GROUP BY trace.whatsapp_crm_number
+            """,
+            [days, numbers],
+        )
+        return dict(self.env.cr.fetchall())
 
 
 def _partner_of(record):

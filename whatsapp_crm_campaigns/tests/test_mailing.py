@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
 
@@ -119,3 +122,30 @@ class TestWhatsappMailing(TransactionCase):
         self.assertEqual(mailing.whatsapp_crm_template_id.name, "promo_wa")
         with self.assertRaises(AccessError):
             mailing.whatsapp_crm_account_id.read(["access_token"])
+
+    def test_frequency_cap_counts_marketing_sent_in_the_window_across_mailings(self):
+        self.assertEqual((self.env.company.whatsapp_crm_marketing_cap,
+                          self.env.company.whatsapp_crm_marketing_cap_days), (2, 7))
+        earlier = self._mailing(self.marketing)
+        now = fields.Datetime.now()
+
+        def sent(partner, number, days_ago, status="sent"):
+            return {"trace_type": "whatsapp_crm", "mass_mailing_id": earlier.id,
+                    "model": "res.partner", "res_id": partner.id, "trace_status": status,
+                    "whatsapp_crm_number": number,
+                    "sent_datetime": now - timedelta(days=days_ago)}
+
+        self.env["mailing.trace"].create([
+            sent(self.ana, "+5511987654321", 1), sent(self.ana, "+5511987654321", 6),
+            sent(self.felix, "+14165550123", 2), sent(self.felix, "+14165550123", 9),
+            sent(self.felix, "+14165550123", 1, status="error"),  # not received
+        ])
+        mailing = self._mailing(self.marketing)
+        mailing._action_send_mail()
+        traces = self._traces(mailing)
+        self.assertEqual(traces[self.ana.id], ("cancel", rules.FREQUENCY_CAP))
+        self.assertEqual(traces[self.felix.id], ("outgoing", False))
+        # A utility mailing is no marketing: the cap does not apply.
+        reminder = self._mailing(self.utility)
+        reminder._action_send_mail()
+        self.assertEqual(self._traces(reminder)[self.ana.id], ("outgoing", False))

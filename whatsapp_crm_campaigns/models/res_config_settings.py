@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    whatsapp_crm_marketing_cap = fields.Integer(
+        related="company_id.whatsapp_crm_marketing_cap", readonly=False
+    )
+    whatsapp_crm_marketing_cap_days = fields.Integer(
+        related="company_id.whatsapp_crm_marketing_cap_days", readonly=False
+    )

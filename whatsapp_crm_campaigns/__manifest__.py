@@ -12,6 +12,7 @@
     "data": [
         "security/whatsapp_crm_campaign_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/whatsapp_crm_campaign_views.xml",
         "views/mailing_mailing_views.xml",
         "views/res_config_settings_views.xml",

@@ -14,9 +14,10 @@ CONSENT_SOURCES = [
     ("import", "Import"),
     ("web_form", "Web Form"),
     ("campaign", "Campaign"),
+    ("expiry", "Expired"),
 ]
 # Sources reported by the customer or by Meta, not by a user of this database.
-SYSTEM_SOURCES = {"inbound_keyword", "user_preference", "meta_error"}
+SYSTEM_SOURCES = {"inbound_keyword", "user_preference", "meta_error", "expiry"}
 
 
 class WhatsappCrmConsentLog(models.Model):

@@ -14,3 +14,9 @@ class ResCompany(models.Model):
     whatsapp_crm_marketing_cap_days = fields.Integer(
         string="WhatsApp Marketing Window (Days)", default=7,
     )
+    # Consent is proof given at one moment; some laws and Meta's policy want it renewed.
+    whatsapp_crm_consent_max_age_days = fields.Integer(
+        string="WhatsApp Consent Expires After (Days)", default=0,
+        help="An opt-in older than this goes back to unknown, so that marketing mailings "
+        "stop reaching the contact until they agree again (0: never expires).",
+    )

@@ -10,3 +10,6 @@ class ResConfigSettings(models.TransientModel):
     whatsapp_crm_marketing_cap_days = fields.Integer(
         related="company_id.whatsapp_crm_marketing_cap_days", readonly=False
     )
+    whatsapp_crm_consent_max_age_days = fields.Integer(
+        related="company_id.whatsapp_crm_consent_max_age_days", readonly=False
+    )

@@ -149,3 +149,21 @@ class TestWhatsappMailing(TransactionCase):
         reminder = self._mailing(self.utility)
         reminder._action_send_mail()
         self.assertEqual(self._traces(reminder)[self.ana.id], ("outgoing", False))
+
+    def test_old_consent_expires_only_when_the_company_asks(self):
+        self.ana.whatsapp_opt_in_date = fields.Datetime.now() - timedelta(days=400)
+        self.felix.whatsapp_opt_in_date = fields.Datetime.now() - timedelta(days=10)
+        Partner = self.env["res.partner"]
+        Partner._cron_whatsapp_crm_expire_consent()
+        self.assertEqual(self.ana.whatsapp_opt_in, "opted_in", "off by default")
+        self.env.company.whatsapp_crm_consent_max_age_days = 365
+        Partner._cron_whatsapp_crm_expire_consent()
+        self.assertEqual((self.ana.whatsapp_opt_in, self.felix.whatsapp_opt_in),
+                         ("unknown", "opted_in"))
+        log = self.ana.whatsapp_consent_log_ids.sorted("id")[-1]
+        self.assertEqual((log.state, log.source), ("unknown", "expiry"))
+        self.assertIn("365", log.proof)
+        # An expired contact is no longer reached by a marketing mailing.
+        mailing = self._mailing(self.marketing)
+        mailing._action_send_mail()
+        self.assertEqual(self._traces(mailing)[self.ana.id], ("cancel", rules.NO_CONSENT))

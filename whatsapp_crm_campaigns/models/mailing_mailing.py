@@ -1,4 +1,6 @@
-from odoo import fields, models
+from markupsafe import Markup
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.whatsapp_crm.lib import phone
@@ -42,6 +44,13 @@ class MailingMailing(models.Model):
         "(never those who opted out). The reason is kept.",
     )
     whatsapp_crm_transactional_reason = fields.Text(string="Why Transactional")
+    whatsapp_crm_audience = fields.Json(
+        string="Audience Counts", copy=False, readonly=True,
+        help="Recipients counted by the last preview: who gets it, who is left out and why.",
+    )
+    whatsapp_crm_audience_html = fields.Html(
+        string="Audience", compute="_compute_whatsapp_crm_audience_html", sanitize=False,
+    )
 
     # ------------------------------------------------------------------
     # Actions: Odoo's return None, which XML-RPC refuses
@@ -110,6 +119,21 @@ class MailingMailing(models.Model):
         the reason of its exclusion (lib/rules.exclusion)."""
         self.ensure_one()
         Trace = self.env["mailing.trace"].sudo()
+        for chunk in self._whatsapp_crm_plan(res_ids):
+            Trace.create([{
+                "trace_type": MAILING_TYPE, "mass_mailing_id": self.id,
+                "model": self.mailing_model_real, "res_id": res_id,
+                "whatsapp_crm_number": e164 or False,
+                "trace_status": "cancel" if reason else "outgoing",
+                "failure_type": reason or False,
+            } for res_id, e164, reason in chunk])
+        return True
+
+    def _whatsapp_crm_plan(self, res_ids=None):
+        """Who gets the mailing: chunks of (res_id, number, exclusion reason or None) for
+        the targeted recipients not traced yet. Reads only; preparation writes them."""
+        self.ensure_one()
+        Trace = self.env["mailing.trace"].sudo()
         traced = set(Trace.search([("mass_mailing_id", "=", self.id)]).mapped("res_id"))
         seen = set(Trace.search([
             ("mass_mailing_id", "=", self.id), ("trace_status", "!=", "cancel"),
@@ -128,26 +152,44 @@ class MailingMailing(models.Model):
             ]).mapped("number"))
             recent = self._whatsapp_crm_recent_marketing(
                 known, company.whatsapp_crm_marketing_cap_days) if marketing and cap else {}
-            values = []
+            chunk = []
             for record in records:
                 partner = _partner_of(record)
                 e164 = numbers[record.id]
-                reason = rules.exclusion(
+                chunk.append((record.id, e164, rules.exclusion(
                     e164=e164,
                     blacklisted=e164 in blacklisted,
                     consent=(partner.whatsapp_opt_in if partner else "unknown") or "unknown",
                     transactional=self.whatsapp_crm_transactional,
                     marketing=marketing, seen_numbers=seen,
-                    recent_marketing=recent.get(e164, 0), cap=cap)
-                values.append({
-                    "trace_type": MAILING_TYPE, "mass_mailing_id": self.id,
-                    "model": self.mailing_model_real, "res_id": record.id,
-                    "whatsapp_crm_number": e164 or False,
-                    "trace_status": "cancel" if reason else "outgoing",
-                    "failure_type": reason or False,
-                })
-            Trace.create(values)
+                    recent_marketing=recent.get(e164, 0), cap=cap)))
+            yield chunk
+
+    def action_whatsapp_crm_preview(self):
+        """Before launch: how many recipients get it, and how many are left out, why."""
+        for mailing in self._whatsapp_crm():
+            counts = {}
+            for chunk in mailing._whatsapp_crm_plan():
+                for _res_id, _e164, reason in chunk:
+                    counts[reason or "send"] = counts.get(reason or "send", 0) + 1
+            mailing.whatsapp_crm_audience = counts
         return True
+
+    @api.depends("whatsapp_crm_audience")
+    def _compute_whatsapp_crm_audience_html(self):
+        labels = dict(self.env["mailing.trace"]._fields["failure_type"]._description_selection(
+            self.env))
+        for mailing in self:
+            counts = dict(mailing.whatsapp_crm_audience or {})
+            if not counts:
+                mailing.whatsapp_crm_audience_html = False
+                continue
+            lines = [self.env._("%(count)s recipients will get it", count=counts.pop("send", 0))]
+            lines += [self.env._("%(count)s left out: %(reason)s", count=count,
+                                 reason=labels.get(reason, reason))
+                      for reason, count in sorted(counts.items(), key=lambda item: -item[1])]
+            mailing.whatsapp_crm_audience_html = Markup("<ul>%s</ul>") % Markup("").join(
+                Markup("<li>%s</li>") % line for line in lines)
 
     def _whatsapp_crm_recent_marketing(self, numbers, days):
         """{number: marketing templates it was sent in the last ``days`` days}, across

@@ -167,3 +167,16 @@ class TestWhatsappMailing(TransactionCase):
         mailing = self._mailing(self.marketing)
         mailing._action_send_mail()
         self.assertEqual(self._traces(mailing)[self.ana.id], ("cancel", rules.NO_CONSENT))
+
+    def test_preview_counts_who_gets_it_and_why_others_do_not_without_writing_traces(self):
+        mailing = self._mailing(self.marketing)
+        self.assertIs(mailing.action_whatsapp_crm_preview(), True)
+        self.assertEqual(mailing.whatsapp_crm_audience, {
+            "send": 2, rules.NO_CONSENT: 1, rules.OPTED_OUT: 1, rules.NO_NUMBER: 1,
+            rules.US_MARKETING: 1, rules.DUPLICATE: 1, rules.BLACKLISTED: 1})
+        self.assertFalse(self._traces(mailing), "a preview prepares nothing")
+        self.assertIn("2 recipients will get it", mailing.whatsapp_crm_audience_html)
+        self.assertIn("Opted out of WhatsApp marketing", mailing.whatsapp_crm_audience_html)
+        mailing._action_send_mail()
+        statuses = [status for status, _reason in self._traces(mailing).values()]
+        self.assertEqual(statuses.count("outgoing"), 2)

@@ -69,6 +69,12 @@ class MailingMailing(models.Model):
         return True
 
     def action_cancel(self):
+        """Also stops a WhatsApp mailing that is sending: its outgoing traces are
+        cancelled (what was sent stays as it is)."""
+        self.env["mailing.trace"].sudo().search([
+            ("mass_mailing_id", "in", self._whatsapp_crm().ids),
+            ("trace_status", "=", "outgoing"),
+        ]).write({"trace_status": "cancel"})
         super().action_cancel()
         return True
 

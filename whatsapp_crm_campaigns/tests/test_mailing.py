@@ -107,8 +107,10 @@ class TestWhatsappMailing(TransactionCase):
         self.assertEqual(mailing.state, "paused")
         self.assertIs(mailing.action_resume(), True)
         self.assertEqual(mailing.state, "in_queue")
+        mailing._action_send_mail()
         self.assertIs(mailing.action_cancel(), True)
         self.assertEqual(mailing.state, "draft")
+        self.assertNotIn("outgoing", {status for status, _ in self._traces(mailing).values()})
 
     def test_a_marketing_user_reads_the_mailing_account_and_template(self):
         """Email Marketing users choose the line and the template without WhatsApp rights

@@ -60,14 +60,19 @@ function pushPost(pyEnv, messageId, values) {
     );
 }
 
-test("the ticks follow the state the server pushes on the bus", async () => {
+/** A contact's chatter open on one sent WhatsApp post; returns how to push its state. */
+async function openSentPost(name, body, state) {
     const pyEnv = await startServer();
-    const partnerId = pyEnv["res.partner"].create({ name: "Valentina Ríos" });
-    const messageId = postWhatsapp(pyEnv, partnerId, "Hola", { whatsapp_crm_state: "queued" });
+    const partnerId = pyEnv["res.partner"].create({ name });
+    const messageId = postWhatsapp(pyEnv, partnerId, body, { whatsapp_crm_state: state });
     await start();
     await openFormView("res.partner", partnerId);
-    await contains(".o-mail-Message .o_whatsapp_crm_tick_queued");
-    const push = (values) => pushPost(pyEnv, messageId, values);
+    await contains(`.o-mail-Message .o_whatsapp_crm_tick_${state}`);
+    return (values) => pushPost(pyEnv, messageId, values);
+}
+
+test("the ticks follow the state the server pushes on the bus", async () => {
+    const push = await openSentPost("Valentina Ríos", "Hola", "queued");
     push({ whatsapp_crm_state: "delivered" });
     await contains(".o-mail-Message .o_whatsapp_crm_tick_delivered .fa-check", { count: 2 });
     await contains(".o_whatsapp_crm_tick_queued", { count: 0 });
@@ -83,13 +88,7 @@ test("the ticks follow the state the server pushes on the bus", async () => {
 });
 
 test("a failed post shows why, and its resend starts again from the clock", async () => {
-    const pyEnv = await startServer();
-    const partnerId = pyEnv["res.partner"].create({ name: "Bruno Faults" });
-    const messageId = postWhatsapp(pyEnv, partnerId, "Oi", { whatsapp_crm_state: "sent" });
-    await start();
-    await openFormView("res.partner", partnerId);
-    await contains(".o-mail-Message .o_whatsapp_crm_tick_sent");
-    const push = (values) => pushPost(pyEnv, messageId, values);
+    const push = await openSentPost("Bruno Faults", "Oi", "sent");
     push({ whatsapp_crm_state: "failed", whatsapp_crm_error: "Message expired" });
     await contains(".o-mail-Message .o_whatsapp_crm_tick_error", { text: "Message expired" });
     push({ whatsapp_crm_state: "queued", whatsapp_crm_error: false });
